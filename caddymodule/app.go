@@ -1,0 +1,155 @@
+// Package caddymodule registers credgate with Caddy: the app "credgate",
+// configured in the global options, and the HTTP handler
+// "http.handlers.credgate" with its Caddyfile directive. It only translates
+// configuration; the gateway itself lives in packages without Caddy types.
+package caddymodule
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/credgate/credgate/gateway"
+	"github.com/credgate/credgate/oauthflow"
+	"github.com/credgate/credgate/vault"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// minStateKeyBytes is the shortest accepted state signing key: 256 bits,
+// the size of an HS256 output.
+const minStateKeyBytes = 32
+
+// App holds what every credgate handler of a Caddy instance shares: the
+// Vault connection, the key that signs OAuth state and the URLs the OAuth
+// callback may redirect to.
+type App struct {
+	// Vault is the credential store connection. Required.
+	Vault *VaultConfig `json:"vault,omitempty"`
+
+	// StateKey signs the OAuth state parameter (HS256). It must be at least
+	// 32 bytes, and the same on every instance that shares the Vault, so a
+	// callback can land on any of them. Use a placeholder such as
+	// {env.CREDGATE_STATE_KEY} or {file./run/secrets/state_key} rather
+	// than writing the key into the config. Required.
+	StateKey string `json:"state_key,omitempty"`
+
+	// AllowReturnTo lists URL prefixes the OAuth callback may redirect the
+	// end user to after linking (the return_to parameter of the authorize
+	// endpoint). A prefix matches the same scheme and host, and paths at or
+	// below its path. Empty allows no redirect: the callback then shows a
+	// small page saying which account was linked.
+	AllowReturnTo []string `json:"allow_return_to,omitempty"`
+
+	store  *vault.Store
+	states *oauthflow.StateSigner
+}
+
+// VaultConfig is the connection to HashiCorp Vault's KV version 2 engine.
+// Nothing is read from VAULT_* environment variables unless the config
+// names them through placeholders, such as {env.VAULT_TOKEN}.
+type VaultConfig struct {
+	// Address is the Vault server URL, such as https://vault.internal:8200.
+	// Required.
+	Address string `json:"address,omitempty"`
+
+	// Token is the Vault token. It needs read, create and update on
+	// <mount>/data/<prefix>/* and list on <mount>/metadata/<prefix>/*.
+	// Prefer {env.VAULT_TOKEN} or {file.PATH} to a literal value.
+	Token string `json:"token,omitempty"`
+
+	// Namespace is the Vault Enterprise namespace. Default: none.
+	Namespace string `json:"namespace,omitempty"`
+
+	// Mount is the path of the KV version 2 secrets engine. Default: secret.
+	Mount string `json:"mount,omitempty"`
+
+	// Prefix is the path under the mount where credgate keeps its secrets:
+	// linked accounts at <prefix>/<app>/<tenant>/<owner>. Default: credgate.
+	Prefix string `json:"prefix,omitempty"`
+
+	// Timeout bounds each Vault request. Default: 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "credgate",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision resolves placeholders and builds the Vault client and the state
+// signer. It does not contact Vault, because Caddy provisions on
+// `caddy validate` too and Vault may be briefly down; Vault errors are
+// reported on requests instead.
+func (a *App) Provision(ctx caddy.Context) error {
+	repl := caddy.NewReplacer()
+
+	// set up the credential store
+	if a.Vault == nil {
+		return fmt.Errorf("credgate: the vault block is missing from the credgate global options; set at least vault { address … token … }")
+	}
+	address, err := repl.ReplaceOrErr(a.Vault.Address, true, true)
+	if err != nil {
+		return fmt.Errorf("credgate: vault address: %w", err)
+	}
+	token, err := repl.ReplaceOrErr(a.Vault.Token, true, true)
+	if err != nil {
+		return fmt.Errorf("credgate: vault token: a placeholder could not be resolved; check that its variable or file exists")
+	}
+	if address == "" {
+		return fmt.Errorf("credgate: vault address is empty; set it, for example address {env.VAULT_ADDR}")
+	}
+	if token == "" {
+		return fmt.Errorf("credgate: vault token is empty; set it, for example token {env.VAULT_TOKEN}")
+	}
+	a.store, err = vault.New(vault.Config{
+		Address:   address,
+		Token:     token,
+		Namespace: repl.ReplaceAll(a.Vault.Namespace, ""),
+		Mount:     a.Vault.Mount,
+		Prefix:    a.Vault.Prefix,
+		Timeout:   time.Duration(a.Vault.Timeout),
+	})
+	if err != nil {
+		return fmt.Errorf("credgate: vault: %w", err)
+	}
+
+	// set up the state signer
+	stateKey, err := repl.ReplaceOrErr(a.StateKey, true, true)
+	if err != nil {
+		return fmt.Errorf("credgate: state_key: a placeholder could not be resolved; check that its variable or file exists")
+	}
+	if len(stateKey) < minStateKeyBytes {
+		return fmt.Errorf("credgate: state_key is %d bytes; it must be at least %d bytes (for example the output of `openssl rand -base64 48`)", len(stateKey), minStateKeyBytes)
+	}
+	a.states, err = oauthflow.NewStateSigner([]byte(stateKey), 0)
+	if err != nil {
+		return fmt.Errorf("credgate: state_key: %w", err)
+	}
+	return nil
+}
+
+// Start implements caddy.App.
+func (a *App) Start() error { return nil }
+
+// Stop implements caddy.App.
+func (a *App) Stop() error { return nil }
+
+// Interface guards
+var (
+	_ caddy.App         = (*App)(nil)
+	_ caddy.Provisioner = (*App)(nil)
+)
+
+// checkReturnToPrefix checks an allow_return_to entry the way the gateway
+// reads it.
+func checkReturnToPrefix(prefix string) error {
+	_, err := gateway.ParseReturnToPrefix(prefix)
+	return err
+}

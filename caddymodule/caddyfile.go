@@ -1,0 +1,231 @@
+package caddymodule
+
+import (
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/credgate/credgate/apps"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("credgate", parseGlobalOption)
+	httpcaddyfile.RegisterHandlerDirective("credgate", parseHandlerDirective)
+	httpcaddyfile.RegisterDirectiveOrder("credgate", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// parseGlobalOption sets up the credgate app from the global options:
+//
+//	{
+//		credgate {
+//			vault {
+//				address   <url>
+//				token     <token>
+//				namespace <namespace>
+//				mount     <kv-v2 mount>     # default secret
+//				prefix    <path prefix>     # default credgate
+//				timeout   <duration>        # default 10s
+//			}
+//			state_key       <at least 32 bytes>
+//			allow_return_to <url prefix...>
+//		}
+//	}
+//
+// allow_return_to takes one or more prefixes and may be repeated.
+func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
+	app := new(App)
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		return nil, err
+	}
+	return httpcaddyfile.App{
+		Name:  "credgate",
+		Value: caddyconfig.JSON(app, nil),
+	}, nil
+}
+
+// UnmarshalCaddyfile reads the credgate global option block; see
+// parseGlobalOption for the syntax.
+func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume option name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "vault":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			if a.Vault == nil {
+				a.Vault = new(VaultConfig)
+			}
+			if err := a.Vault.unmarshalCaddyfile(d); err != nil {
+				return err
+			}
+
+		case "state_key":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			a.StateKey = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+
+		case "allow_return_to":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			for _, prefix := range args {
+				if err := checkReturnToPrefix(prefix); err != nil {
+					return d.Errf("%v", err)
+				}
+			}
+			a.AllowReturnTo = append(a.AllowReturnTo, args...)
+
+		default:
+			return d.Errf("unrecognized credgate option %q; use vault, state_key or allow_return_to", d.Val())
+		}
+	}
+	return nil
+}
+
+func (v *VaultConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		value := d.Val()
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+
+		switch name {
+		case "address":
+			v.Address = value
+		case "token":
+			v.Token = value
+		case "namespace":
+			v.Namespace = value
+		case "mount":
+			v.Mount = value
+		case "prefix":
+			v.Prefix = value
+		case "timeout":
+			dur, err := caddy.ParseDuration(value)
+			if err != nil {
+				return d.Errf("invalid vault timeout %q: %v", value, err)
+			}
+			v.Timeout = caddy.Duration(dur)
+		default:
+			return d.Errf("unrecognized vault option %q; use address, token, namespace, mount, prefix or timeout", name)
+		}
+	}
+	return nil
+}
+
+func parseHandlerDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	credgate <app> {
+//		client_id      <id>
+//		client_secret  <secret>
+//		redirect_url   <url of this handler's /oauth/callback>
+//		scopes         <scope...>
+//		tenant         <placeholder>   # default {http.auth.user.id}
+//		owner          <placeholder>   # default {http.request.header.X-Linked-Account-Owner}
+//		refresh_window <duration>      # default 360h for Instagram
+//		authorize_url  <url>
+//		token_url      <url>
+//		graph_url      <url>
+//	}
+//
+// client_id, client_secret and redirect_url are required. Mount the handler
+// with handle_path, so its paths are relative to the mount point.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if !d.NextArg() {
+		return d.Errf("credgate needs an app name, one of %s", strings.Join(apps.Names(), ", "))
+	}
+	h.App = d.Val()
+	if _, err := apps.Load(h.App); err != nil {
+		return d.Errf("%v", err)
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+
+	for d.NextBlock(0) {
+		name := d.Val()
+		if name == "scopes" {
+			h.Scopes = d.RemainingArgs()
+			if len(h.Scopes) == 0 {
+				return d.ArgErr()
+			}
+			continue
+		}
+		if !d.NextArg() {
+			return d.ArgErr()
+		}
+		value := d.Val()
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+
+		switch name {
+		case "client_id":
+			h.ClientID = value
+		case "client_secret":
+			h.ClientSecret = value
+		case "redirect_url":
+			h.RedirectURL = value
+		case "tenant":
+			h.Tenant = value
+		case "owner":
+			h.Owner = value
+		case "refresh_window":
+			dur, err := caddy.ParseDuration(value)
+			if err != nil || dur <= 0 {
+				return d.Errf("invalid refresh_window %q: use a positive duration such as 360h", value)
+			}
+			h.RefreshWindow = caddy.Duration(dur)
+		case "authorize_url":
+			h.AuthorizeURL = value
+		case "token_url":
+			h.TokenURL = value
+		case "graph_url":
+			h.GraphURL = value
+		default:
+			return d.Errf("unrecognized credgate subdirective %q; use client_id, client_secret, redirect_url, scopes, tenant, owner, refresh_window, authorize_url, token_url or graph_url", name)
+		}
+	}
+
+	if h.ClientID == "" {
+		return d.Errf("credgate %s: client_id is required", h.App)
+	}
+	if h.ClientSecret == "" {
+		return d.Errf("credgate %s: client_secret is required", h.App)
+	}
+	if h.RedirectURL == "" {
+		return d.Errf("credgate %s: redirect_url is required; set the absolute URL of this handler's /oauth/callback", h.App)
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*App)(nil)
+	_ caddyfile.Unmarshaler = (*Handler)(nil)
+)

@@ -1,0 +1,145 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/credgate/credgate/oauthflow"
+	"github.com/credgate/credgate/vault"
+)
+
+// credential loads the account's token and keeps it alive: an expired or
+// revoked token answers 401 with a consent URL and no upstream call; a
+// token close to expiry and old enough is refreshed first. A failed refresh
+// of a still-valid token is logged and the call goes on with it.
+func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account, *Error) {
+	account, _, err := g.cfg.Store.Get(ctx, key)
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, g.consentError(key, http.StatusNotFound, CodeAccountNotLinked,
+			fmt.Sprintf("no %s account is linked for owner %q; send the end user to authorize_url to link one", g.cfg.App.DisplayName, key.Owner))
+	}
+	if err != nil {
+		g.log.Error("reading credential failed", append(accountLogFields(key), zap.Error(err))...)
+		return nil, newError(http.StatusServiceUnavailable, CodeCredentialStoreUnavailable,
+			"the credential store is unavailable; retry later")
+	}
+
+	if account.Status == vault.StatusReauthorizationRequired {
+		return nil, g.reauthorizationError(key, "the provider rejected the stored token")
+	}
+
+	now := g.now()
+	switch g.cfg.Refresh.Decide(now, account.IssuedAt, account.ExpiresAt) {
+	case oauthflow.Expired:
+		return nil, g.reauthorizationError(key, fmt.Sprintf("the token expired at %s and can no longer be refreshed", account.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
+	case oauthflow.RefreshDue:
+		refreshed, err := g.refresh(ctx, key, account)
+		if err != nil {
+			g.log.Error("token refresh failed",
+				append(accountLogFields(key), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)
+			return account, nil
+		}
+		return refreshed, nil
+	default:
+		return account, nil
+	}
+}
+
+// refresh swaps the account's token for a new one and stores it. Concurrent
+// calls for one account in this process share one refresh; across
+// processes, the check-and-set write keeps whichever token is newer.
+func (g *Gateway) refresh(ctx context.Context, key vault.Key, seen *vault.Account) (*vault.Account, error) {
+	result, err, _ := g.flight.Do(key.App+"/"+key.Tenant+"/"+key.Owner, func() (any, error) {
+		// the refresh outlives the request that started it, so that one
+		// client giving up does not waste the refresh for the others
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.RefreshTimeout)
+		defer cancel()
+
+		current, _, err := g.cfg.Store.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("re-reading before refresh: %w", err)
+		}
+		if current.AccessToken != seen.AccessToken || current.Status != vault.StatusActive {
+			// another request or instance refreshed or re-linked meanwhile
+			return current, nil
+		}
+
+		token, err := g.cfg.Provider.RefreshToken(ctx, current.AccessToken)
+		if err != nil {
+			return nil, err
+		}
+
+		stored, err := g.cfg.Store.Update(ctx, key, func(latest *vault.Account) (*vault.Account, error) {
+			if latest == nil {
+				return nil, fmt.Errorf("account was unlinked during the refresh: %w", vault.ErrNotFound)
+			}
+			if latest.AccessToken != current.AccessToken || !latest.LinkedAt.Equal(current.LinkedAt) {
+				// a newer token was stored meanwhile; never overwrite it
+				return nil, nil
+			}
+			next := *latest
+			next.AccessToken = token.AccessToken
+			if token.TokenType != "" {
+				next.TokenType = token.TokenType
+			}
+			next.IssuedAt = token.IssuedAt
+			next.ExpiresAt = token.ExpiresAt
+			next.RefreshedAt = g.now().UTC()
+			return &next, nil
+		})
+		if err != nil {
+			// NOTE: the provider may already have rotated the token; the old
+			// one stays valid until its own expiry, so the next call retries.
+			return nil, fmt.Errorf("storing the refreshed token: %w", err)
+		}
+		g.log.Info("token refreshed", append(accountLogFields(key), zap.Time("expires_at", stored.ExpiresAt))...)
+		return stored, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result.(*vault.Account), nil
+}
+
+// markReauthorizationRequired records that the provider rejected token, so
+// the next call answers 401 at once. A token stored meanwhile is kept.
+func (g *Gateway) markReauthorizationRequired(ctx context.Context, key vault.Key, token string, reason string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.RefreshTimeout)
+	defer cancel()
+
+	_, err := g.cfg.Store.Update(ctx, key, func(latest *vault.Account) (*vault.Account, error) {
+		if latest == nil || latest.AccessToken != token || latest.Status == vault.StatusReauthorizationRequired {
+			return nil, nil
+		}
+		next := *latest
+		next.Status = vault.StatusReauthorizationRequired
+		next.StatusReason = reason
+		return &next, nil
+	})
+	if err != nil {
+		g.log.Error("marking account for reauthorization failed", append(accountLogFields(key), zap.Error(err))...)
+		return
+	}
+	g.log.Warn("account needs reauthorization", append(accountLogFields(key), zap.String("reason", reason))...)
+}
+
+func (g *Gateway) reauthorizationError(key vault.Key, reason string) *Error {
+	return g.consentError(key, http.StatusUnauthorized, CodeReauthorizationRequired,
+		fmt.Sprintf("the %s account of owner %q must be linked again: %s; send the end user to authorize_url", g.cfg.App.DisplayName, key.Owner, reason))
+}
+
+// consentError is an error reply that carries a ready consent URL.
+func (g *Gateway) consentError(key vault.Key, status int, code, message string) *Error {
+	e := &Error{Status: status, Code: code, Message: message}
+	authURL, err := g.authorizeURL(key, "")
+	if err != nil {
+		g.log.Error("issuing authorization url failed", append(accountLogFields(key), zap.Error(err))...)
+		return e
+	}
+	e.AuthorizeURL = authURL
+	return e
+}
