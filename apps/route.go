@@ -68,9 +68,12 @@ func (f *Function) match(segments []string) (map[string]any, bool) {
 	if len(segments) != len(f.segments) {
 		return nil, false
 	}
-	params := make(map[string]any)
+	var params map[string]any
 	for i, seg := range f.segments {
 		if seg.param {
+			if params == nil {
+				params = make(map[string]any)
+			}
 			params[seg.value] = segments[i]
 			continue
 		}

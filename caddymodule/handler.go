@@ -33,7 +33,11 @@ const (
 // endpoints /oauth/authorize and /oauth/callback, the function list and
 // calls under /functions, and every other path as an API route that is
 // validated, given the linked account's token and proxied upstream. Paths
-// are relative to the mount point, so mount it with handle_path.
+// are relative to the mount point, which the handler reads from the path of
+// redirect_url (/instagram for .../instagram/oauth/callback) and strips
+// itself. Mount it with handle rather than handle_path: the rewrite of
+// handle_path logs the whole request URI at debug level, and the callback's
+// URI carries the authorization code and state.
 //
 // It needs the credgate app in the global options.
 type Handler struct {
@@ -84,9 +88,13 @@ type Handler struct {
 	// (https://graph.instagram.com).
 	GraphURL string `json:"graph_url,omitempty"`
 
-	gateway  *gateway.Gateway
-	proxy    *reverseproxy.Handler
-	basePath string
+	gateway *gateway.Gateway
+	proxy   *reverseproxy.Handler
+
+	// mountPath is the path prefix the handler is mounted at, from
+	// redirect_url; basePath is the path of graph_url.
+	mountPath string
+	basePath  string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -125,6 +133,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("credgate %s: %w", h.App, err)
 	}
+	h.mountPath = mountPath(redirectURL)
 	if h.Tenant == "" {
 		h.Tenant = defaultTenant
 	}
@@ -211,8 +220,33 @@ func (h *Handler) Cleanup() error {
 // ServeHTTP implements caddyhttp.MiddlewareHandler. It answers every
 // request itself and never calls next.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	h.gateway.ServeHTTP(w, r)
+	h.gateway.ServeHTTP(w, h.stripMountPath(r))
 	return nil
+}
+
+// stripMountPath returns r with the mount path removed from its URL. A
+// path without the prefix, as handle_path leaves it, is returned as is.
+func (h *Handler) stripMountPath(r *http.Request) *http.Request {
+	if h.mountPath == "" {
+		return r
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, h.mountPath)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return r
+	}
+	if rest == "" {
+		rest = "/"
+	}
+
+	u := *r.URL
+	u.Path = rest
+	u.RawPath = ""
+	if escaped, ok := strings.CutPrefix(r.URL.RawPath, h.mountPath); ok {
+		u.RawPath = escaped
+	}
+	stripped := r.WithContext(r.Context())
+	stripped.URL = &u
+	return stripped
 }
 
 // account resolves the tenant and owner placeholders for r.
@@ -276,6 +310,21 @@ func checkScopes(app *apps.App, scopes []string) ([]string, error) {
 		}
 	}
 	return scopes, nil
+}
+
+// mountPath reads the mount point from the callback URL: the path before
+// /oauth/callback, or "" when the handler is mounted at the root or the
+// URL has another shape.
+func mountPath(redirectURL string) string {
+	u, err := url.Parse(redirectURL)
+	if err != nil {
+		return ""
+	}
+	prefix, ok := strings.CutSuffix(u.Path, "/oauth/callback")
+	if !ok {
+		return ""
+	}
+	return prefix
 }
 
 var headerPlaceholder = regexp.MustCompile(`^\{http\.request\.header\.([A-Za-z0-9-]+)\}$`)
