@@ -123,6 +123,9 @@ http://127.0.0.1:%[1]d {
 				replace code REDACTED
 				replace state REDACTED
 			}
+			resp_headers>Location query {
+				replace state REDACTED
+			}
 		}
 	}
 	handle /instagram/* {

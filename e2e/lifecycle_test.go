@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+const rfc3339 = time.RFC3339
+
+// TestTokenLifecycle walks one account through the token's life: expired,
+// due for refresh, too young to refresh, and revoked (Graph error 190).
+func TestTokenLifecycle(t *testing.T) {
+	s := newStack(t)
+	g := s.startGateway()
+	s.link(g, "carol")
+	token := s.recordStoredToken("carol")
+	now := time.Now().UTC()
+
+	t.Run("expired token answers 401 without an upstream call", func(t *testing.T) {
+		s.patchAccount("carol", map[string]any{"expires_at": now.Add(-time.Hour).Format(rfc3339)})
+		s.ig.ResetRequests()
+
+		resp := s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401: %s", resp.status, resp.body)
+		}
+		if code := resp.errorCode(t); code != "reauthorization_required" {
+			t.Errorf("error code = %q, want reauthorization_required", code)
+		}
+		checkAuthorizeURL(t, s, resp.errorField(t, "authorize_url"))
+		if n := len(s.ig.Requests()); n != 0 {
+			t.Errorf("the local Instagram server received %d requests, want 0", n)
+		}
+	})
+
+	t.Run("token due for refresh is refreshed before the call", func(t *testing.T) {
+		issued := now.Add(-50 * 24 * time.Hour)
+		expires := now.Add(10 * 24 * time.Hour)
+		s.patchAccount("carol", map[string]any{"issued_at": issued.Format(rfc3339), "expires_at": expires.Format(rfc3339)})
+		if err := s.ig.SetToken(token, issued, expires); err != nil {
+			t.Fatalf("SetToken: %v", err)
+		}
+		s.ig.ResetRequests()
+
+		resp := s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+		}
+		if n := len(s.requestsTo("refresh")); n != 1 {
+			t.Fatalf("refresh requests = %d, want 1", n)
+		}
+		account := s.readAccount("carol")
+		newToken := s.recordStoredToken("carol")
+		if got := parseTime(t, account, "expires_at"); got.Sub(now) < 59*24*time.Hour {
+			t.Errorf("expires_at after refresh = %v, want about 60 days from now", got)
+		}
+		if got := parseTime(t, account, "issued_at"); got.Before(now.Add(-time.Minute)) {
+			t.Errorf("issued_at after refresh = %v, want now", got)
+		}
+		if account["refreshed_at"] == "" {
+			t.Errorf("refreshed_at is empty after a refresh")
+		}
+		calls := s.upstreamCalls()
+		if len(calls) != 1 || calls[0].Authorization != "Bearer "+newToken {
+			t.Errorf("the API call did not use the refreshed token")
+		}
+		token = newToken
+	})
+
+	t.Run("token younger than 24 hours is never sent to refresh", func(t *testing.T) {
+		issued := now.Add(-2 * time.Hour)
+		expires := now.Add(5 * 24 * time.Hour)
+		s.patchAccount("carol", map[string]any{"issued_at": issued.Format(rfc3339), "expires_at": expires.Format(rfc3339)})
+		if err := s.ig.SetToken(token, issued, expires); err != nil {
+			t.Fatalf("SetToken: %v", err)
+		}
+		s.ig.ResetRequests()
+
+		resp := s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+		}
+		if n := len(s.requestsTo("refresh")); n != 0 {
+			t.Errorf("refresh requests = %d, want 0 for a token 2 hours old", n)
+		}
+	})
+
+	t.Run("failed refresh of a valid token does not fail the call", func(t *testing.T) {
+		// the store says 30 days old; the provider knows it is 2 hours
+		// old and rejects the refresh
+		s.patchAccount("carol", map[string]any{"issued_at": now.Add(-30 * 24 * time.Hour).Format(rfc3339)})
+		s.ig.ResetRequests()
+
+		resp := s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+		}
+		if n := len(s.requestsTo("refresh")); n != 1 {
+			t.Errorf("refresh requests = %d, want 1", n)
+		}
+		if got := s.recordStoredToken("carol"); got != token {
+			t.Errorf("the stored token changed after a failed refresh")
+		}
+		log := readFile(g.logPath)
+		if !strings.Contains(log, `"token refresh failed"`) || !strings.Contains(log, `"owner":"carol"`) {
+			t.Errorf("no error log line for the failed refresh naming the owner")
+		}
+	})
+
+	t.Run("Graph error 190 marks the account for reauthorization", func(t *testing.T) {
+		if err := s.ig.RevokeToken(token); err != nil {
+			t.Fatalf("RevokeToken: %v", err)
+		}
+		s.patchAccount("carol", map[string]any{"issued_at": now.Add(-2 * time.Hour).Format(rfc3339)})
+		s.ig.ResetRequests()
+
+		// the call that meets the 190 gets the API's reply unchanged
+		resp := s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusBadRequest || !strings.Contains(string(resp.body), `"code":190`) {
+			t.Fatalf("status %d, want the API's 400 with code 190: %s", resp.status, resp.body)
+		}
+		if status := s.readAccount("carol")["status"]; status != "reauthorization_required" {
+			t.Errorf("stored status = %v, want reauthorization_required", status)
+		}
+
+		// the next call answers at once
+		s.ig.ResetRequests()
+		resp = s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401: %s", resp.status, resp.body)
+		}
+		checkAuthorizeURL(t, s, resp.errorField(t, "authorize_url"))
+		if n := len(s.ig.Requests()); n != 0 {
+			t.Errorf("the local Instagram server received %d requests, want 0", n)
+		}
+	})
+
+	t.Run("linking again restores the account", func(t *testing.T) {
+		s.link(g, "carol")
+		s.ig.ResetRequests()
+		resp := s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
+		}
+	})
+}
+
+// checkAuthorizeURL checks that a re-authorize link is a ready consent URL
+// for the local server, and records its state as a secret.
+func checkAuthorizeURL(t *testing.T, s *stack, authURL string) {
+	t.Helper()
+	if !strings.HasPrefix(authURL, s.igURL+"/oauth/authorize?") {
+		t.Fatalf("authorize_url = %q, want the consent page of the local server", authURL)
+	}
+	s.recordStateOf(authURL)
+	for _, part := range []string{"client_id=" + clientID, "response_type=code", "state=", "scope=instagram_business_basic%2C"} {
+		if !strings.Contains(authURL, part) {
+			t.Errorf("authorize_url lacks %q", part)
+		}
+	}
+}
