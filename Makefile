@@ -40,8 +40,8 @@ $(BIN)/igserver: $(shell find examples/igserver -name '*.go')
 run: $(BIN)/caddy $(BIN)/vault $(BIN)/igserver
 	./scripts/run.sh
 
-demo: $(BIN)/caddy $(BIN)/vault
-	$(GO) run ./examples/demo
+demo: $(BIN)/caddy $(BIN)/vault $(BIN)/igserver
+	./scripts/demo.sh
 
 test: $(BIN)/caddy $(BIN)/vault $(BIN)/igserver
 	$(GO) vet ./...
