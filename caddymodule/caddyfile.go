@@ -153,7 +153,8 @@ func parseHandlerDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //	}
 //
 // client_id, client_secret and redirect_url are required. Mount the handler
-// with handle_path, so its paths are relative to the mount point.
+// with handle at the path of redirect_url before /oauth/callback, such as
+// handle /instagram/* for .../instagram/oauth/callback.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if !d.NextArg() {
