@@ -76,6 +76,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
+			// a placeholder is checked once Provision resolves it
+			if !strings.Contains(a.StateKey, "{") && len(a.StateKey) < minStateKeyBytes {
+				return d.Errf("state_key is %d bytes; it must be at least %d bytes (for example the output of `openssl rand -base64 48`)", len(a.StateKey), minStateKeyBytes)
+			}
 
 		case "allow_return_to":
 			args := d.RemainingArgs()

@@ -136,22 +136,39 @@ http://127.0.0.1:%[1]d {
 			scopes instagram_business_basic instagram_business_content_publish instagram_business_manage_comments instagram_business_manage_messages instagram_business_manage_insights
 			authorize_url %[2]s/oauth/authorize
 			token_url %[2]s/oauth/access_token
-			graph_url %[2]s
+			graph_url %[5]s
 		}
 	}
 }
 `
 
+// gatewayOptions change one gateway's surroundings for fault tests.
+type gatewayOptions struct {
+	graphURL  string // default: the local Instagram server
+	vaultAddr string // default: the dev Vault
+}
+
 // startGateway starts a Caddy process with credgate mounted at /instagram
 // and waits until it answers.
 func (s *stack) startGateway() *gatewayInstance {
+	s.t.Helper()
+	return s.startGatewayWith(gatewayOptions{})
+}
+
+func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 	t := s.t
 	t.Helper()
+	if opts.vaultAddr == "" {
+		opts.vaultAddr = s.vaultAddr
+	}
+	if opts.graphURL == "" {
+		opts.graphURL = s.igURL
+	}
 
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	caddyfile := filepath.Join(dir, "Caddyfile")
-	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID)
+	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL)
 	if err := os.WriteFile(caddyfile, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +184,7 @@ func (s *stack) startGateway() *gatewayInstance {
 		"HOME="+dir,
 		"XDG_DATA_HOME="+filepath.Join(dir, "data"),
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
-		"E2E_VAULT_ADDR="+s.vaultAddr,
+		"E2E_VAULT_ADDR="+opts.vaultAddr,
 		"E2E_VAULT_TOKEN="+s.vaultToken,
 		"E2E_STATE_KEY="+stateKey,
 		"E2E_CLIENT_SECRET="+clientSecret,
