@@ -2,7 +2,7 @@
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
-SOURCES  := $(shell find . -name '*.go' -not -path './tools/*' -not -path './bin/*') \
+SOURCES  := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './tools/*' -not -path './bin/*' -not -path './e2e/*') \
             $(shell find apps -name '*.json') go.mod go.sum xcaddy.json
 
 # The end-to-end tests run these binaries.

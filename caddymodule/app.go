@@ -44,7 +44,16 @@ type App struct {
 	// small page saying which account was linked.
 	AllowReturnTo []string `json:"allow_return_to,omitempty"`
 
-	store  *vault.Store
+	// TokenCacheTTL is how long an account read from Vault is reused by
+	// every credgate handler of this Caddy instance before Vault is read
+	// again. Writes of this instance (links, refreshes, reauthorization
+	// marks) are seen at once; those of other instances after at most this
+	// long, so the old token, still valid, is used meanwhile. A cache also
+	// keeps calls working through Vault outages shorter than the TTL.
+	// Default 0: every call reads Vault.
+	TokenCacheTTL caddy.Duration `json:"token_cache_ttl,omitempty"`
+
+	store  gateway.CredentialStore
 	states *oauthflow.StateSigner
 }
 
@@ -108,7 +117,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if token == "" {
 		return fmt.Errorf("credgate: vault token is empty; set it, for example token {env.VAULT_TOKEN}")
 	}
-	a.store, err = vault.New(vault.Config{
+	store, err := vault.New(vault.Config{
 		Address:   address,
 		Token:     token,
 		Namespace: repl.ReplaceAll(a.Vault.Namespace, ""),
@@ -118,6 +127,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("credgate: vault: %w", err)
+	}
+	a.store = store
+	if a.TokenCacheTTL < 0 {
+		return fmt.Errorf("credgate: token_cache_ttl must not be negative")
+	}
+	if a.TokenCacheTTL > 0 {
+		a.store = vault.NewCachedStore(store, time.Duration(a.TokenCacheTTL))
 	}
 
 	// set up the state signer

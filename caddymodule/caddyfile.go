@@ -32,6 +32,7 @@ func init() {
 //			}
 //			state_key       <at least 32 bytes>
 //			allow_return_to <url prefix...>
+//			token_cache_ttl <duration>          # default 0: no cache
 //		}
 //	}
 //
@@ -93,8 +94,21 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			a.AllowReturnTo = append(a.AllowReturnTo, args...)
 
+		case "token_cache_ttl":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(d.Val())
+			if err != nil || dur < 0 {
+				return d.Errf("invalid token_cache_ttl %q: use a duration such as 30s, or 0 for no cache", d.Val())
+			}
+			a.TokenCacheTTL = caddy.Duration(dur)
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+
 		default:
-			return d.Errf("unrecognized credgate option %q; use vault, state_key or allow_return_to", d.Val())
+			return d.Errf("unrecognized credgate option %q; use vault, state_key, allow_return_to or token_cache_ttl", d.Val())
 		}
 	}
 	return nil

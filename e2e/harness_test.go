@@ -112,6 +112,7 @@ const caddyfileTemplate = `{
 		}
 		state_key {env.E2E_STATE_KEY}
 		allow_return_to %[3]s
+		token_cache_ttl %[6]s
 	}
 }
 
@@ -146,6 +147,7 @@ http://127.0.0.1:%[1]d {
 type gatewayOptions struct {
 	graphURL  string // default: the local Instagram server
 	vaultAddr string // default: the dev Vault
+	cacheTTL  string // token_cache_ttl; default 0, no cache
 }
 
 // startGateway starts a Caddy process with credgate mounted at /instagram
@@ -164,11 +166,14 @@ func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 	if opts.graphURL == "" {
 		opts.graphURL = s.igURL
 	}
+	if opts.cacheTTL == "" {
+		opts.cacheTTL = "0"
+	}
 
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	caddyfile := filepath.Join(dir, "Caddyfile")
-	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL)
+	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL)
 	if err := os.WriteFile(caddyfile, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -161,3 +161,40 @@ func checkAuthorizeURL(t *testing.T, s *stack, authURL string) {
 		}
 	}
 }
+
+// TestTokenCache checks that a gateway with token_cache_ttl reuses what it
+// read, and still answers 401 at once after its own call met error 190.
+func TestTokenCache(t *testing.T) {
+	s := newStack(t)
+	g := s.startGatewayWith(gatewayOptions{cacheTTL: "10m"})
+	s.link(g, "paula")
+	token := s.recordStoredToken("paula")
+
+	if resp := s.do("GET", g.base+"/me", ownerHeader("paula"), nil); resp.status != http.StatusOK {
+		t.Fatalf("first call: status %d: %s", resp.status, resp.body)
+	}
+
+	// the cached account is used: an expiry written behind the gateway's
+	// back is not seen within the TTL
+	s.patchAccount("paula", map[string]any{"expires_at": time.Now().Add(-time.Hour).UTC().Format(rfc3339)})
+	if resp := s.do("GET", g.base+"/me", ownerHeader("paula"), nil); resp.status != http.StatusOK {
+		t.Fatalf("cached call: status %d, want 200 from the cached account: %s", resp.status, resp.body)
+	}
+	s.patchAccount("paula", map[string]any{"expires_at": time.Now().Add(50 * 24 * time.Hour).UTC().Format(rfc3339)})
+
+	// error 190 goes through the cache at once
+	if err := s.ig.RevokeToken(token); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	if resp := s.do("GET", g.base+"/me", ownerHeader("paula"), nil); resp.status != http.StatusBadRequest {
+		t.Fatalf("call with a revoked token: status %d, want the API's 400: %s", resp.status, resp.body)
+	}
+	s.ig.ResetRequests()
+	resp := s.do("GET", g.base+"/me", ownerHeader("paula"), nil)
+	if resp.status != http.StatusUnauthorized {
+		t.Fatalf("call after error 190: status %d, want 401: %s", resp.status, resp.body)
+	}
+	if n := len(s.ig.Requests()); n != 0 {
+		t.Errorf("the local Instagram server received %d requests, want 0", n)
+	}
+}
