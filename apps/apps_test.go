@@ -332,3 +332,30 @@ func TestParseRejectsBadData(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRouteToRequest measures the per-request work of route mode:
+// matching, reading the query, schema validation and building the request.
+func BenchmarkRouteToRequest(b *testing.B) {
+	app, err := Load("instagram")
+	if err != nil {
+		b.Fatal(err)
+	}
+	segments, _ := SplitPath("/me/media")
+	query, _ := url.ParseQuery("fields=id,caption&limit=10")
+
+	b.ReportAllocs()
+	for b.Loop() {
+		match := app.MatchRoute("GET", segments)[0]
+		q, err := match.Function.ReadQuery(query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		args := Arguments{Path: match.Path, Query: q}
+		if err := match.Function.Validate(args); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := match.Function.BuildRequest(app.APIVersion, args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
