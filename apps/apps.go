@@ -32,7 +32,7 @@ type App struct {
 	// DisplayName is the provider name shown to end users.
 	DisplayName string `json:"display_name"`
 
-	// Description says what the app gives access to.
+	// Description is a one-line summary of what the app gives access to.
 	Description string `json:"description,omitempty"`
 
 	// AuthorizeURL is the consent page the end user is sent to.
@@ -72,7 +72,7 @@ type App struct {
 	// Identity names the linked account.
 	Identity *oauthflow.IdentityRequest `json:"identity"`
 
-	// Credential says how a token is put on an upstream request.
+	// Credential is the rule for putting a token on an upstream request.
 	Credential CredentialRule `json:"credential"`
 
 	// ReauthorizationErrorCodes are provider error codes meaning the token
@@ -89,8 +89,8 @@ type App struct {
 type RefreshRule struct {
 	oauthflow.TokenRequest
 
-	// MinTokenAge is how old a token must be before the provider accepts a
-	// refresh of it.
+	// MinTokenAge is the minimum token age the provider accepts for a
+	// refresh.
 	MinTokenAge Duration `json:"min_token_age,omitempty"`
 
 	// DefaultWindow is how long before expiry a refresh starts, unless the
@@ -98,7 +98,7 @@ type RefreshRule struct {
 	DefaultWindow Duration `json:"default_window,omitempty"`
 }
 
-// CredentialRule is how a token is put on an upstream request.
+// CredentialRule is the rule for putting a token on an upstream request.
 type CredentialRule struct {
 	// Header carries the token, "Authorization" for a bearer token.
 	Header string `json:"header"`

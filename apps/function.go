@@ -30,7 +30,7 @@ type Function struct {
 	// (letters, digits, underscores and hyphens, at most 64).
 	Name string `json:"name"`
 
-	// Description tells a caller, human or model, what the function does.
+	// Description explains to a caller, human or model, what the function does.
 	Description string `json:"description"`
 
 	// Method is the upstream HTTP method.

@@ -47,8 +47,9 @@ type App struct {
 	// TokenCacheTTL is how long an account read from Vault is reused by
 	// every credgate handler of this Caddy instance before Vault is read
 	// again. Writes of this instance (links, refreshes, reauthorization
-	// marks) are seen at once; those of other instances after at most this
-	// long, so the old token, still valid, is used meanwhile. A cache also
+	// marks) are seen at once. Writes of other instances are seen after at
+	// most this long, and meanwhile the old token, still valid, is used. A
+	// cache also
 	// keeps calls working through Vault outages shorter than the TTL.
 	// Default 0: every call reads Vault.
 	TokenCacheTTL caddy.Duration `json:"token_cache_ttl,omitempty"`

@@ -29,10 +29,10 @@ const (
 	defaultOwner  = "{http.request.header.X-Linked-Account-Owner}"
 )
 
-// Handler serves one provider app where it is mounted: the OAuth linking
-// endpoints /oauth/authorize and /oauth/callback, the function list and
-// calls under /functions, and every other path as an API route that is
-// validated, given the linked account's token and proxied upstream. Paths
+// Handler serves one provider app where it is mounted. It serves the OAuth
+// linking endpoints /oauth/authorize and /oauth/callback, and the function
+// list and calls under /functions. Every other path is an API route that
+// is validated, given the linked account's token and proxied upstream. Paths
 // are relative to the mount point, which the handler reads from the path of
 // redirect_url (/instagram for .../instagram/oauth/callback) and strips
 // itself. Mount it with handle rather than handle_path: the rewrite of
@@ -57,7 +57,7 @@ type Handler struct {
 
 	// Scopes requested at consent. Default: the app's default scopes
 	// (instagram_business_basic for Instagram). Each must be a scope the
-	// provider knows, and the app's required scopes must be included.
+	// provider accepts, and the app's required scopes must be included.
 	Scopes []string `json:"scopes,omitempty"`
 
 	// Tenant is a placeholder for the tenant a request belongs to, the
@@ -217,8 +217,8 @@ func (h *Handler) Cleanup() error {
 	return nil
 }
 
-// ServeHTTP implements caddyhttp.MiddlewareHandler. It answers every
-// request itself and never calls next.
+// ServeHTTP implements caddyhttp.MiddlewareHandler. It writes the response
+// to every request itself and never calls next.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	h.gateway.ServeHTTP(w, h.stripMountPath(r))
 	return nil

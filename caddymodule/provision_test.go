@@ -19,9 +19,9 @@ import (
 )
 
 const (
-	testStateKey  = "state-key-for-the-caddymodule-tests-5c81"
-	testVaultTkn  = "hvs.test-vault-token-0d4e"
-	testSecretLit = "literal-client-secret-77a0"
+	testStateKey     = "state-key-for-the-caddymodule-tests-5c81"
+	testVaultToken   = "hvs.test-vault-token-0d4e"
+	testClientSecret = "literal-client-secret-77a0"
 )
 
 // newCaddyContext returns a Caddy context without a loaded config, which
@@ -50,8 +50,8 @@ func freeLoopbackAddress(t *testing.T) string {
 	return address
 }
 
-// fakeVault records the requests of a Vault client and answers each with
-// 404, as KV version 2 does for a missing secret.
+// fakeVault records the requests of a Vault client and replies to each
+// with 404, as KV version 2 does for a missing secret.
 type fakeVault struct {
 	*httptest.Server
 
@@ -84,7 +84,7 @@ func (f *fakeVault) recorded() []*http.Request {
 
 func TestAppProvisionDoesNotContactVault(t *testing.T) {
 	app := &App{
-		Vault:    &VaultConfig{Address: freeLoopbackAddress(t), Token: testVaultTkn},
+		Vault:    &VaultConfig{Address: freeLoopbackAddress(t), Token: testVaultToken},
 		StateKey: testStateKey,
 	}
 
@@ -109,7 +109,7 @@ func TestAppProvisionDoesNotContactVault(t *testing.T) {
 func TestAppProvisionResolvesPlaceholders(t *testing.T) {
 	fake := newFakeVault(t)
 	t.Setenv("CREDGATE_TEST_VAULT_ADDR", fake.URL)
-	t.Setenv("CREDGATE_TEST_VAULT_TOKEN", testVaultTkn)
+	t.Setenv("CREDGATE_TEST_VAULT_TOKEN", testVaultToken)
 	t.Setenv("CREDGATE_TEST_NAMESPACE", "team-a")
 	t.Setenv("CREDGATE_TEST_STATE_KEY", testStateKey)
 	app := &App{
@@ -150,7 +150,7 @@ func TestAppProvisionResolvesPlaceholders(t *testing.T) {
 	if len(requests) != 1 {
 		t.Fatalf("Vault requests = %d, want 1", len(requests))
 	}
-	if requests[0].Header.Get("X-Vault-Token") != testVaultTkn {
+	if requests[0].Header.Get("X-Vault-Token") != testVaultToken {
 		t.Error("the Vault request did not carry the resolved token")
 	}
 	if got := requests[0].Header.Get("X-Vault-Namespace"); got != "team-a" {
@@ -171,19 +171,19 @@ func TestAppProvisionErrors(t *testing.T) {
 	}{
 		{
 			name:       "short state key",
-			app:        App{Vault: &VaultConfig{Address: address, Token: testVaultTkn}, StateKey: "too-short-key-41ac"},
+			app:        App{Vault: &VaultConfig{Address: address, Token: testVaultToken}, StateKey: "too-short-key-41ac"},
 			wantText:   []string{"state_key", "18 bytes", "at least 32 bytes"},
 			secretText: "too-short-key-41ac",
 		},
 		{
 			name:       "short state key from placeholder",
-			app:        App{Vault: &VaultConfig{Address: address, Token: testVaultTkn}, StateKey: "{env.CREDGATE_TEST_SHORT_KEY}"},
+			app:        App{Vault: &VaultConfig{Address: address, Token: testVaultToken}, StateKey: "{env.CREDGATE_TEST_SHORT_KEY}"},
 			wantText:   []string{"state_key", "at least 32 bytes"},
 			secretText: "short-from-env-9b",
 		},
 		{
 			name:     "missing state key",
-			app:      App{Vault: &VaultConfig{Address: address, Token: testVaultTkn}},
+			app:      App{Vault: &VaultConfig{Address: address, Token: testVaultToken}},
 			wantText: []string{"state_key", "0 bytes"},
 		},
 		{
@@ -193,8 +193,13 @@ func TestAppProvisionErrors(t *testing.T) {
 		},
 		{
 			name:     "missing vault address",
-			app:      App{Vault: &VaultConfig{Token: testVaultTkn}, StateKey: testStateKey},
+			app:      App{Vault: &VaultConfig{Token: testVaultToken}, StateKey: testStateKey},
 			wantText: []string{"vault address is empty"},
+		},
+		{
+			name:     "missing vault token",
+			app:      App{Vault: &VaultConfig{Address: address}, StateKey: testStateKey},
+			wantText: []string{"vault token is empty"},
 		},
 		{
 			name:     "unset token variable",
@@ -203,15 +208,15 @@ func TestAppProvisionErrors(t *testing.T) {
 		},
 		{
 			name:       "invalid vault address",
-			app:        App{Vault: &VaultConfig{Address: "vault.internal:8200", Token: testVaultTkn}, StateKey: testStateKey},
+			app:        App{Vault: &VaultConfig{Address: "vault.internal:8200", Token: testVaultToken}, StateKey: testStateKey},
 			wantText:   []string{"vault", "vault.internal:8200"},
-			secretText: testVaultTkn,
+			secretText: testVaultToken,
 		},
 		{
 			name:       "token with newline",
-			app:        App{Vault: &VaultConfig{Address: address, Token: testVaultTkn + "\n"}, StateKey: testStateKey},
+			app:        App{Vault: &VaultConfig{Address: address, Token: testVaultToken + "\n"}, StateKey: testStateKey},
 			wantText:   []string{"token"},
-			secretText: testVaultTkn,
+			secretText: testVaultToken,
 		},
 	}
 	for _, tt := range tests {
@@ -242,7 +247,7 @@ func validHandler() Handler {
 	return Handler{
 		App:          "instagram",
 		ClientID:     "1184756399218845",
-		ClientSecret: testSecretLit,
+		ClientSecret: testClientSecret,
 		RedirectURL:  "https://gateway.example.com/instagram/oauth/callback",
 	}
 }
@@ -309,7 +314,7 @@ func TestHandlerProvisionErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, text)
 				}
 			}
-			if strings.Contains(err.Error(), testSecretLit) {
+			if strings.Contains(err.Error(), testClientSecret) {
 				t.Errorf("error %q contains the client secret", err)
 			}
 		})

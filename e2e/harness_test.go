@@ -151,7 +151,7 @@ type gatewayOptions struct {
 }
 
 // startGateway starts a Caddy process with credgate mounted at /instagram
-// and waits until it answers.
+// and waits until it accepts connections.
 func (s *stack) startGateway() *gatewayInstance {
 	s.t.Helper()
 	return s.startGatewayWith(gatewayOptions{})
@@ -297,7 +297,7 @@ func ownerHeader(owner string) map[string]string {
 	return map[string]string{"X-Linked-Account-Owner": owner}
 }
 
-// authorize asks the gateway for a consent URL for owner.
+// authorize requests a consent URL for owner from the gateway.
 func (s *stack) authorize(g *gatewayInstance, owner, returnTo string) string {
 	s.t.Helper()
 	query := url.Values{"owner": {owner}}

@@ -88,8 +88,8 @@ func TestTokenLifecycle(t *testing.T) {
 	})
 
 	t.Run("failed refresh of a valid token does not fail the call", func(t *testing.T) {
-		// the store says 30 days old; the provider knows it is 2 hours
-		// old and rejects the refresh
+		// the store records 30 days of age, but the provider issued the
+		// token 2 hours ago and rejects the refresh
 		s.patchAccount("carol", map[string]any{"issued_at": now.Add(-30 * 24 * time.Hour).Format(rfc3339)})
 		s.ig.ResetRequests()
 
@@ -125,7 +125,7 @@ func TestTokenLifecycle(t *testing.T) {
 			t.Errorf("stored status = %v, want reauthorization_required", status)
 		}
 
-		// the next call answers at once
+		// the next call gets 401 at once
 		s.ig.ResetRequests()
 		resp = s.do("GET", g.base+"/me", ownerHeader("carol"), nil)
 		if resp.status != http.StatusUnauthorized {
@@ -163,7 +163,7 @@ func checkAuthorizeURL(t *testing.T, s *stack, authURL string) {
 }
 
 // TestTokenCache checks that a gateway with token_cache_ttl reuses what it
-// read, and still answers 401 at once after its own call met error 190.
+// read, and still returns 401 at once after its own call met error 190.
 func TestTokenCache(t *testing.T) {
 	s := newStack(t)
 	g := s.startGatewayWith(gatewayOptions{cacheTTL: "10m"})

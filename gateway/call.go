@@ -26,7 +26,7 @@ type toolFunction struct {
 	Parameters  json.RawMessage `json:"parameters"`
 }
 
-// serveFunctionList answers GET /functions with every function as a tool
+// serveFunctionList serves GET /functions with every function as a tool
 // definition that OpenAI-style tool calling accepts as it is.
 func (g *Gateway) serveFunctionList(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -46,7 +46,7 @@ func (g *Gateway) serveFunctionList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tools)
 }
 
-// serveFunctionCall answers POST /functions/<NAME> with a body of
+// serveFunctionCall serves POST /functions/<NAME> with a body of
 // {"path":{…},"query":{…},"body":{…}}.
 func (g *Gateway) serveFunctionCall(w http.ResponseWriter, r *http.Request, name string) {
 	fn := g.cfg.App.Function(name)

@@ -1,8 +1,8 @@
-// Package gateway is the credential-injecting gateway without Caddy types:
-// it serves the OAuth linking endpoints, maps client requests to declared
-// API functions, keeps each linked account's token alive in the credential
-// store, and hands the prepared upstream request to an Upstream (Caddy's
-// reverse proxy in production).
+// Package gateway is the credential-injecting gateway without Caddy types.
+// It serves the OAuth linking endpoints, maps client requests to declared
+// API functions and keeps each linked account's token alive in the
+// credential store. The prepared upstream request goes to an Upstream,
+// which is Caddy's reverse proxy in production.
 package gateway
 
 import (

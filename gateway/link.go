@@ -13,7 +13,7 @@ import (
 	"github.com/credgate/credgate/vault"
 )
 
-// serveAuthorize answers GET /oauth/authorize?owner=…[&return_to=…] with
+// serveAuthorize serves GET /oauth/authorize?owner=…[&return_to=…] with
 // the consent URL: as JSON when the client accepts it, else as a redirect.
 func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -64,7 +64,7 @@ func acceptsJSON(r *http.Request) bool {
 
 // serveCallback finishes linking: it verifies and spends the state, turns
 // the code into a long-lived token, names the account and stores it. When
-// any step fails nothing is stored, and the page says which step failed
+// any step fails nothing is stored, and the page names the step that failed
 // without echoing the code, the state or a token.
 func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {

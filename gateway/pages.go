@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// page is the small HTML page the end user's browser sees after the
+// page is the small HTML page shown in the end user's browser after the
 // callback. Its text never contains a code, a state or a token.
 type page struct {
 	Title   string

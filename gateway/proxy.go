@@ -56,7 +56,7 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request, fn *apps.Function
 		if status == http.StatusGatewayTimeout {
 			code = CodeUpstreamTimeout
 		}
-		writeError(w, newError(status, code, "%s did not answer %s: %s", g.cfg.App.DisplayName, fn.Name, http.StatusText(status)))
+		writeError(w, newError(status, code, "%s sent no response to %s: %s", g.cfg.App.DisplayName, fn.Name, http.StatusText(status)))
 		return
 	}
 

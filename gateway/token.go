@@ -13,7 +13,7 @@ import (
 )
 
 // credential loads the account's token and keeps it alive: an expired or
-// revoked token answers 401 with a consent URL and no upstream call; a
+// revoked token gets 401 with a consent URL and no upstream call; a
 // token close to expiry and old enough is refreshed first. A failed refresh
 // of a still-valid token is logged and the call goes on with it.
 func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account, *Error) {
@@ -106,7 +106,7 @@ func (g *Gateway) refresh(ctx context.Context, key vault.Key, seen *vault.Accoun
 }
 
 // markReauthorizationRequired records that the provider rejected token, so
-// the next call answers 401 at once. A token stored meanwhile is kept.
+// the next call gets 401 at once. A token stored meanwhile is kept.
 func (g *Gateway) markReauthorizationRequired(ctx context.Context, key vault.Key, token string, reason string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.RefreshTimeout)
 	defer cancel()

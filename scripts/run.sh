@@ -4,7 +4,7 @@
 #   VAULT_ADDR unset          -> a dev-mode Vault on 127.0.0.1:8200 (in memory)
 #   CREDGATE_STATE_KEY unset  -> a random key for this run
 #   INSTAGRAM_CLIENT_ID unset -> the local Instagram-compatible server on
-#                                127.0.0.1:9090 stands in for Instagram
+#                                127.0.0.1:9090 replaces Instagram
 # Stop with Ctrl-C; what this script started stops with it.
 set -euo pipefail
 

@@ -63,8 +63,8 @@ func (c *CachedStore) Put(ctx context.Context, key Key, a *Account, version int)
 	return newVersion, nil
 }
 
-// Update reads from Vault, never from the cache, so that check-and-set sees
-// the latest version, and caches the result.
+// Update reads from Vault, never from the cache, so that check-and-set
+// works on the latest version, and caches the result.
 func (c *CachedStore) Update(ctx context.Context, key Key, fn func(cur *Account) (*Account, error)) (*Account, error) {
 	// the stored version is not returned by Update, so the entry is
 	// dropped and the next Get reads it again
