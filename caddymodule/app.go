@@ -5,10 +5,13 @@
 package caddymodule
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/credgate/credgate/gateway"
 	"github.com/credgate/credgate/oauthflow"
@@ -54,8 +57,31 @@ type App struct {
 	// Default 0: every call reads Vault.
 	TokenCacheTTL caddy.Duration `json:"token_cache_ttl,omitempty"`
 
+	// RefreshInterval is how often every linked account is checked in the
+	// background and its token refreshed when it is due, so that accounts
+	// nobody calls with keep working. The first check runs one interval
+	// after start, or after a minute if the interval is longer. Default: 1h.
+	RefreshInterval caddy.Duration `json:"refresh_interval,omitempty"`
+
+	// DisableBackgroundRefresh turns the background check off, so tokens
+	// are refreshed only when a call needs them. A token nobody calls with
+	// then expires after 60 days.
+	DisableBackgroundRefresh bool `json:"disable_background_refresh,omitempty"`
+
 	store  gateway.CredentialStore
+	lister gateway.AccountLister
 	states *oauthflow.StateSigner
+	logger *zap.Logger
+
+	handlers *gatewaySet
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// gatewaySet is the gateways of the handlers provisioned with one App.
+type gatewaySet struct {
+	mu       sync.Mutex
+	gateways map[*gateway.Gateway]bool
 }
 
 // VaultConfig is the connection to HashiCorp Vault's KV version 2 engine.
@@ -130,6 +156,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("credgate: vault: %w", err)
 	}
 	a.store = store
+	a.lister = store
 	if a.TokenCacheTTL < 0 {
 		return fmt.Errorf("credgate: token_cache_ttl must not be negative")
 	}
@@ -149,14 +176,105 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("credgate: state_key: %w", err)
 	}
+
+	// set up the background refresh
+	if a.RefreshInterval < 0 {
+		return fmt.Errorf("credgate: refresh_interval must not be negative")
+	}
+	if a.RefreshInterval == 0 {
+		a.RefreshInterval = caddy.Duration(defaultRefreshInterval)
+	}
+	a.logger = ctx.Logger()
+	a.handlers = &gatewaySet{gateways: make(map[*gateway.Gateway]bool)}
 	return nil
 }
 
-// Start implements caddy.App.
-func (a *App) Start() error { return nil }
+// defaultRefreshInterval is the default of App.RefreshInterval. With the
+// default 15-day refresh window, an hourly check leaves hundreds of tries
+// before a token expires.
+const defaultRefreshInterval = time.Hour
 
-// Stop implements caddy.App.
-func (a *App) Stop() error { return nil }
+// Start starts the background refresh.
+func (a *App) Start() error {
+	if a.DisableBackgroundRefresh {
+		a.logger.Info("background token refresh disabled")
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.done = make(chan struct{})
+	go a.refreshLoop(ctx)
+	return nil
+}
+
+// Stop stops the background refresh and waits for a running sweep to end.
+func (a *App) Stop() error {
+	if a.cancel == nil {
+		return nil
+	}
+	a.cancel()
+	<-a.done
+	return nil
+}
+
+// register adds a handler's gateway to the background refresh.
+func (a *App) register(g *gateway.Gateway) {
+	a.handlers.mu.Lock()
+	defer a.handlers.mu.Unlock()
+	a.handlers.gateways[g] = true
+}
+
+// unregister removes a gateway registered by register.
+func (a *App) unregister(g *gateway.Gateway) {
+	a.handlers.mu.Lock()
+	defer a.handlers.mu.Unlock()
+	delete(a.handlers.gateways, g)
+}
+
+func (a *App) refreshLoop(ctx context.Context) {
+	defer close(a.done)
+
+	interval := time.Duration(a.RefreshInterval)
+	timer := time.NewTimer(min(interval, time.Minute))
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		a.sweep(ctx)
+		timer.Reset(interval)
+	}
+}
+
+// sweep runs one background check over the accounts of every handler.
+func (a *App) sweep(ctx context.Context) {
+	a.handlers.mu.Lock()
+	gateways := make([]*gateway.Gateway, 0, len(a.handlers.gateways))
+	for g := range a.handlers.gateways {
+		gateways = append(gateways, g)
+	}
+	a.handlers.mu.Unlock()
+
+	for _, g := range gateways {
+		start := time.Now()
+		result, err := g.Sweep(ctx, a.lister)
+		fields := []zap.Field{
+			zap.String("app", g.AppName()),
+			zap.Int("checked", result.Checked),
+			zap.Int("refreshed", result.Refreshed),
+			zap.Int("failed", result.Failed),
+			zap.Int("expired", result.Expired),
+			zap.Duration("duration", time.Since(start)),
+		}
+		if err != nil {
+			a.logger.Error("background token refresh sweep failed", append(fields, zap.Error(err))...)
+			continue
+		}
+		a.logger.Info("background token refresh sweep finished", fields...)
+	}
+}
 
 // Interface guards
 var (

@@ -33,6 +33,7 @@ func init() {
 //			state_key       <at least 32 bytes>
 //			allow_return_to <url prefix...>
 //			token_cache_ttl <duration>          # default 0: no cache
+//			refresh_interval <duration>|off     # default 1h
 //		}
 //	}
 //
@@ -107,8 +108,25 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 
+		case "refresh_interval":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			if d.Val() == "off" {
+				a.DisableBackgroundRefresh = true
+			} else {
+				dur, err := caddy.ParseDuration(d.Val())
+				if err != nil || dur <= 0 {
+					return d.Errf("invalid refresh_interval %q: use a positive duration such as 1h, or off", d.Val())
+				}
+				a.RefreshInterval = caddy.Duration(dur)
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+
 		default:
-			return d.Errf("unrecognized credgate option %q; use vault, state_key, allow_return_to or token_cache_ttl", d.Val())
+			return d.Errf("unrecognized credgate option %q; use vault, state_key, allow_return_to, token_cache_ttl or refresh_interval", d.Val())
 		}
 	}
 	return nil

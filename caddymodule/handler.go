@@ -90,6 +90,7 @@ type Handler struct {
 
 	gateway *gateway.Gateway
 	proxy   *reverseproxy.Handler
+	shared  *App
 
 	// mountPath is the path prefix the handler is mounted at, from
 	// redirect_url; basePath is the path of graph_url.
@@ -195,6 +196,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("credgate %s: %w", h.App, err)
 	}
+	h.shared = shared
+	shared.register(h.gateway)
 	return nil
 }
 
@@ -209,8 +212,12 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// Cleanup stops the reverse proxy.
+// Cleanup stops the reverse proxy and the background refresh of this
+// handler's accounts.
 func (h *Handler) Cleanup() error {
+	if h.shared != nil && h.gateway != nil {
+		h.shared.unregister(h.gateway)
+	}
 	if h.proxy != nil {
 		return h.proxy.Cleanup()
 	}

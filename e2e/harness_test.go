@@ -113,6 +113,7 @@ const caddyfileTemplate = `{
 		state_key {env.E2E_STATE_KEY}
 		allow_return_to %[3]s
 		token_cache_ttl %[6]s
+		refresh_interval %[7]s
 	}
 }
 
@@ -148,6 +149,7 @@ type gatewayOptions struct {
 	graphURL  string // default: the local Instagram server
 	vaultAddr string // default: the dev Vault
 	cacheTTL  string // token_cache_ttl; default 0, no cache
+	interval  string // refresh_interval; default 1h
 }
 
 // startGateway starts a Caddy process with credgate mounted at /instagram
@@ -169,11 +171,14 @@ func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 	if opts.cacheTTL == "" {
 		opts.cacheTTL = "0"
 	}
+	if opts.interval == "" {
+		opts.interval = "1h"
+	}
 
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	caddyfile := filepath.Join(dir, "Caddyfile")
-	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL)
+	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL, opts.interval)
 	if err := os.WriteFile(caddyfile, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

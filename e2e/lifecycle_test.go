@@ -198,3 +198,51 @@ func TestTokenCache(t *testing.T) {
 		t.Errorf("the local Instagram server received %d requests, want 0", n)
 	}
 }
+
+// TestBackgroundRefresh checks that a token due for refresh is refreshed
+// without any call, and that a token too young to refresh is left alone.
+func TestBackgroundRefresh(t *testing.T) {
+	s := newStack(t)
+	g := s.startGatewayWith(gatewayOptions{interval: "1s"})
+	now := time.Now().UTC()
+
+	s.link(g, "quinn")
+	s.link(g, "rosa")
+	due := s.recordStoredToken("quinn")
+	young := s.recordStoredToken("rosa")
+
+	issued := now.Add(-50 * 24 * time.Hour)
+	expires := now.Add(10 * 24 * time.Hour)
+	s.patchAccount("quinn", map[string]any{"issued_at": issued.Format(rfc3339), "expires_at": expires.Format(rfc3339)})
+	if err := s.ig.SetToken(due, issued, expires); err != nil {
+		t.Fatalf("SetToken: %v", err)
+	}
+	s.patchAccount("rosa", map[string]any{"expires_at": now.Add(5 * 24 * time.Hour).Format(rfc3339)})
+	s.ig.ResetRequests()
+
+	// the first sweep runs one interval after start
+	deadline := time.Now().Add(15 * time.Second)
+	for s.readAccount("quinn")["refreshed_at"] == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("quinn's token was not refreshed within 15 s; caddy log:\n%s", s.secrets.mask(readFile(g.logPath)))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.recordStoredToken("quinn")
+
+	refreshes := s.requestsTo("refresh")
+	if len(refreshes) != 1 {
+		t.Errorf("refresh requests = %d, want 1", len(refreshes))
+	}
+	for _, r := range refreshes {
+		if strings.Contains(r.RawQuery, young) {
+			t.Errorf("the token younger than 24 hours was sent to refresh")
+		}
+	}
+	if n := len(s.upstreamCalls()); n != 0 {
+		t.Errorf("API calls = %d, want 0: the refresh needs no call", n)
+	}
+	if !strings.Contains(readFile(g.logPath), `"background token refresh sweep finished"`) {
+		t.Errorf("no log line for the finished sweep")
+	}
+}

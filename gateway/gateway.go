@@ -106,6 +106,9 @@ func New(cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
+// AppName returns the name of the gateway's app, such as "instagram".
+func (g *Gateway) AppName() string { return g.cfg.App.Name }
+
 // ServeHTTP dispatches on the path relative to the mount point: the
 // gateway's own endpoints first, then any other path as an API route.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {

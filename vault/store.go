@@ -360,6 +360,40 @@ func (s *Store) List(ctx context.Context, app, tenant string) ([]string, error) 
 	return owners, nil
 }
 
+// ListTenants returns the tenants that have records under one app. An app
+// without records gives an empty slice.
+func (s *Store) ListTenants(ctx context.Context, app string) ([]string, error) {
+	if err := ValidateSegment("app", app); err != nil {
+		return nil, err
+	}
+
+	path := s.metadataPath(s.prefix + "/" + app)
+	secret, err := s.client.Logical().ListWithContext(ctx, path)
+	if err != nil {
+		return nil, s.classifyError("list", path, err)
+	}
+	if secret == nil || secret.Data == nil {
+		return []string{}, nil
+	}
+
+	keys, ok := secret.Data["keys"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("list %s: vault returned no keys array", path)
+	}
+
+	tenants := make([]string, 0, len(keys))
+	for _, item := range keys {
+		// tenants are folders; a name without "/" is no tenant
+		name, ok := item.(string)
+		tenant, isFolder := strings.CutSuffix(name, "/")
+		if !ok || !isFolder || !isValidSegment(tenant) {
+			continue
+		}
+		tenants = append(tenants, tenant)
+	}
+	return tenants, nil
+}
+
 // dataPath returns the full API path of a secret's data, for messages.
 func (s *Store) dataPath(path string) string {
 	return s.mount + "/data/" + path
