@@ -21,6 +21,7 @@ const adaptGlobalOptions = `{
 		}
 		state_key {env.CREDGATE_STATE_KEY}
 		allow_return_to https://app.example.com/ok
+		token_cache_ttl 30s
 	}
 }
 `
@@ -133,6 +134,9 @@ http://127.0.0.1:8080 {
 	if app["state_key"] != "{env.CREDGATE_STATE_KEY}" {
 		t.Errorf("apps.credgate.state_key = %v, want the placeholder", app["state_key"])
 	}
+	if got := app["token_cache_ttl"]; got != float64(30e9) {
+		t.Errorf("apps.credgate.token_cache_ttl = %v, want 30s in nanoseconds", got)
+	}
 	allow, _ := json.Marshal(app["allow_return_to"])
 	if string(allow) != `["https://app.example.com/ok"]` {
 		t.Errorf("apps.credgate.allow_return_to = %s", allow)
@@ -155,6 +159,23 @@ http://127.0.0.1:8080 {
 	}
 	if _, ok := vault["namespace"]; ok {
 		t.Error("apps.credgate.vault has a namespace, which the Caddyfile did not set")
+	}
+}
+
+func TestAdaptHandleWithoutRewrite(t *testing.T) {
+	config := adapt(t, adaptGlobalOptions+`
+http://127.0.0.1:8080 {
+	handle /instagram/* {
+		`+adaptHandler+`
+	}
+}
+`)
+
+	if n := len(findHandlers(config, "credgate")); n != 1 {
+		t.Errorf("found %d credgate handlers, want 1", n)
+	}
+	if n := len(findHandlers(config, "rewrite")); n != 0 {
+		t.Errorf("found %d rewrite handlers, want none under handle", n)
 	}
 }
 

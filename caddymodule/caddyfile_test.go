@@ -205,6 +205,7 @@ func TestGlobalOptionVaultBlock(t *testing.T) {
 		state_key       {env.CREDGATE_STATE_KEY}
 		allow_return_to https://app.example.com/ok https://admin.example.com/
 		allow_return_to http://127.0.0.1:3000/
+		token_cache_ttl 30s
 	}`)
 
 	var app App
@@ -230,6 +231,9 @@ func TestGlobalOptionVaultBlock(t *testing.T) {
 	}
 	if got := time.Duration(app.Vault.Timeout); got != 5*time.Second {
 		t.Errorf("vault timeout = %s, want 5s", got)
+	}
+	if got := time.Duration(app.TokenCacheTTL); got != 30*time.Second {
+		t.Errorf("token_cache_ttl = %s, want 30s", got)
 	}
 	wantAllow := []string{"https://app.example.com/ok", "https://admin.example.com/", "http://127.0.0.1:3000/"}
 	if !slices.Equal(app.AllowReturnTo, wantAllow) {
@@ -307,6 +311,36 @@ func TestGlobalOptionErrors(t *testing.T) {
 			wantText: []string{"wrong argument count"},
 		},
 		{
+			name:     "state_key literal too short",
+			input:    "credgate {\n\t\tvault {\n\t\t\taddress http://127.0.0.1:8200\n\t\t}\n\t\tstate_key too-short-key-41ac\n\t}",
+			wantText: []string{"state_key is 18 bytes", "at least 32 bytes", "Testfile:5"},
+		},
+		{
+			name:     "state_key with two values",
+			input:    "credgate {\n\t\tstate_key {env.A} {env.B}\n\t}",
+			wantText: []string{"wrong argument count"},
+		},
+		{
+			name:     "token_cache_ttl not a duration",
+			input:    "credgate {\n\t\ttoken_cache_ttl soon\n\t}",
+			wantText: []string{"token_cache_ttl", `"soon"`, "Testfile:2"},
+		},
+		{
+			name:     "token_cache_ttl negative",
+			input:    "credgate {\n\t\ttoken_cache_ttl -5s\n\t}",
+			wantText: []string{"token_cache_ttl", `"-5s"`},
+		},
+		{
+			name:     "token_cache_ttl without value",
+			input:    "credgate {\n\t\ttoken_cache_ttl\n\t}",
+			wantText: []string{"wrong argument count"},
+		},
+		{
+			name:     "token_cache_ttl with two values",
+			input:    "credgate {\n\t\ttoken_cache_ttl 5s 10s\n\t}",
+			wantText: []string{"wrong argument count"},
+		},
+		{
 			name:     "state_key without value",
 			input:    "credgate {\n\t\tstate_key\n\t}",
 			wantText: []string{"wrong argument count"},
@@ -351,6 +385,34 @@ func TestGlobalOptionErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestGlobalOptionStateKeyErrorHidesKey(t *testing.T) {
+	const key = "short-state-key-93c1"
+	d := caddyfile.NewTestDispenser("credgate {\n\t\tstate_key " + key + "\n\t}")
+
+	var app App
+	err := app.UnmarshalCaddyfile(d)
+
+	if err == nil {
+		t.Fatal("UnmarshalCaddyfile returned no error")
+	}
+	if strings.Contains(err.Error(), key) {
+		t.Errorf("error %q echoes the state key", err)
+	}
+}
+
+func TestGlobalOptionStateKeyPlaceholder(t *testing.T) {
+	// a placeholder is shorter than 32 bytes but is resolved in Provision
+	d := caddyfile.NewTestDispenser("credgate {\n\t\tstate_key {env.K}\n\t}")
+
+	var app App
+	if err := app.UnmarshalCaddyfile(d); err != nil {
+		t.Fatalf("UnmarshalCaddyfile: %v", err)
+	}
+	if app.StateKey != "{env.K}" {
+		t.Errorf("state_key = %q, want {env.K}", app.StateKey)
 	}
 }
 

@@ -191,6 +191,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Accounts:      h.account,
 		OwnerSource:   describeSource(h.Owner),
 		AllowReturnTo: shared.AllowReturnTo,
+		StripHeaders:  placeholderHeaders(h.Tenant, h.Owner),
 		Logger:        ctx.Logger(),
 	})
 	if err != nil {
@@ -342,6 +343,18 @@ func describeSource(placeholder string) string {
 		return "the " + m[1] + " request header"
 	}
 	return "the value of " + placeholder
+}
+
+// placeholderHeaders returns the request headers named by placeholders of
+// the form {http.request.header.NAME}.
+func placeholderHeaders(placeholders ...string) []string {
+	var names []string
+	for _, p := range placeholders {
+		if m := headerPlaceholder.FindStringSubmatch(p); m != nil {
+			names = append(names, m[1])
+		}
+	}
+	return names
 }
 
 func firstNonEmpty(values ...string) string {

@@ -241,6 +241,49 @@ func TestAppProvisionErrors(t *testing.T) {
 	}
 }
 
+func TestAppProvisionTokenCache(t *testing.T) {
+	tests := []struct {
+		name   string
+		ttl    time.Duration
+		cached bool
+	}{
+		{name: "no cache by default", ttl: 0, cached: false},
+		{name: "cache with a ttl", ttl: 30 * time.Second, cached: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := &App{
+				Vault:         &VaultConfig{Address: freeLoopbackAddress(t), Token: testVaultToken},
+				StateKey:      testStateKey,
+				TokenCacheTTL: caddy.Duration(tt.ttl),
+			}
+
+			if err := app.Provision(newCaddyContext(t)); err != nil {
+				t.Fatalf("Provision: %v", err)
+			}
+
+			_, cached := app.store.(*vault.CachedStore)
+			if cached != tt.cached {
+				t.Errorf("store is %T, want cached = %t", app.store, tt.cached)
+			}
+		})
+	}
+}
+
+func TestAppProvisionRejectsNegativeCacheTTL(t *testing.T) {
+	app := &App{
+		Vault:         &VaultConfig{Address: freeLoopbackAddress(t), Token: testVaultToken},
+		StateKey:      testStateKey,
+		TokenCacheTTL: caddy.Duration(-time.Second),
+	}
+
+	err := app.Provision(newCaddyContext(t))
+
+	if err == nil || !strings.Contains(err.Error(), "token_cache_ttl") {
+		t.Errorf("Provision = %v, want an error naming token_cache_ttl", err)
+	}
+}
+
 // validHandler returns handler settings that pass every check before the
 // credgate app lookup.
 func validHandler() Handler {
@@ -403,5 +446,61 @@ func TestHandlerResolvesNoAccountWithoutReplacer(t *testing.T) {
 
 	if tenant != "" || owner != "" {
 		t.Errorf("account without a replacer = %q, %q, want empty", tenant, owner)
+	}
+}
+
+func TestMountPathFromRedirectURL(t *testing.T) {
+	tests := []struct{ redirectURL, want string }{
+		{"https://gateway.example.com/instagram/oauth/callback", "/instagram"},
+		{"https://gateway.example.com/apis/instagram/oauth/callback", "/apis/instagram"},
+		{"https://gateway.example.com/oauth/callback", ""},
+		{"https://gateway.example.com/instagram/callback", ""},
+		{"https://gateway.example.com/instagram/oauth/callback/", ""},
+		{"://invalid", ""},
+	}
+	for _, tt := range tests {
+		if got := mountPath(tt.redirectURL); got != tt.want {
+			t.Errorf("mountPath(%q) = %q, want %q", tt.redirectURL, got, tt.want)
+		}
+	}
+}
+
+func TestHandlerStripsMountPath(t *testing.T) {
+	tests := []struct {
+		name        string
+		mountPath   string
+		target      string
+		wantPath    string
+		wantEscaped string
+		wantQuery   string
+	}{
+		{name: "callback", mountPath: "/instagram", target: "/instagram/oauth/callback?code=c&state=s", wantPath: "/oauth/callback", wantEscaped: "/oauth/callback", wantQuery: "code=c&state=s"},
+		{name: "mount point itself", mountPath: "/instagram", target: "/instagram", wantPath: "/", wantEscaped: "/"},
+		{name: "escaped id", mountPath: "/instagram", target: "/instagram/..%2Fme/comments", wantPath: "/../me/comments", wantEscaped: "/..%2Fme/comments"},
+		{name: "already stripped by handle_path", mountPath: "/instagram", target: "/oauth/callback", wantPath: "/oauth/callback", wantEscaped: "/oauth/callback"},
+		{name: "longer first segment", mountPath: "/instagram", target: "/instagramx/me", wantPath: "/instagramx/me", wantEscaped: "/instagramx/me"},
+		{name: "mounted at the root", mountPath: "", target: "/me", wantPath: "/me", wantEscaped: "/me"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Handler{mountPath: tt.mountPath}
+			r := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			original := r.URL.String()
+
+			stripped := h.stripMountPath(r)
+
+			if stripped.URL.Path != tt.wantPath {
+				t.Errorf("path = %q, want %q", stripped.URL.Path, tt.wantPath)
+			}
+			if got := stripped.URL.EscapedPath(); got != tt.wantEscaped {
+				t.Errorf("escaped path = %q, want %q", got, tt.wantEscaped)
+			}
+			if stripped.URL.RawQuery != tt.wantQuery {
+				t.Errorf("query = %q, want %q", stripped.URL.RawQuery, tt.wantQuery)
+			}
+			if r.URL.String() != original {
+				t.Errorf("the original request URL changed to %q", r.URL)
+			}
+		})
 	}
 }

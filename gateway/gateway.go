@@ -60,6 +60,10 @@ type Config struct {
 	// AllowReturnTo lists URL prefixes the callback may redirect to.
 	AllowReturnTo []string
 
+	// StripHeaders are client request headers that must not reach the API,
+	// such as the header that names the owner.
+	StripHeaders []string
+
 	// RefreshTimeout bounds one refresh call; default 30 s.
 	RefreshTimeout time.Duration
 
@@ -147,14 +151,22 @@ func ParseReturnToPrefix(prefix string) (*url.URL, error) {
 // the same scheme and host, and a path under the prefix's path at a
 // segment boundary, so https://app.example.com/ok does not allow
 // https://app.example.com/okay or https://app.example.com.evil.test/.
+// Targets with dot segments or backslashes are rejected, because browsers
+// resolve /ok/../admin, /ok/%2e%2e/admin and /ok/..\admin to /admin.
 func (g *Gateway) returnToAllowed(target string) bool {
+	if strings.Contains(target, `\`) {
+		return false
+	}
 	u, err := url.Parse(target)
-	if err != nil || u.User != nil || u.Host == "" {
+	if err != nil || u.User != nil || u.Host == "" || u.Opaque != "" {
 		return false
 	}
 	path := u.EscapedPath()
 	if path == "" {
 		path = "/"
+	}
+	if hasDotSegment(path) {
+		return false
 	}
 	for _, prefix := range g.allow {
 		if !strings.EqualFold(u.Scheme, prefix.Scheme) || !strings.EqualFold(u.Host, prefix.Host) {
@@ -163,6 +175,21 @@ func (g *Gateway) returnToAllowed(target string) bool {
 		prefixPath := prefix.EscapedPath()
 		if path == prefixPath || strings.HasSuffix(prefixPath, "/") && strings.HasPrefix(path, prefixPath) ||
 			strings.HasPrefix(path, prefixPath+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDotSegment reports whether an escaped path has a "." or ".." segment,
+// percent-encoded or not, or a segment a browser would decode to one.
+func hasDotSegment(escapedPath string) bool {
+	decoded, err := url.PathUnescape(escapedPath)
+	if err != nil {
+		return true
+	}
+	for _, segment := range strings.FieldsFunc(decoded, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if segment == "." || segment == ".." {
 			return true
 		}
 	}

@@ -84,6 +84,9 @@ func (g *Gateway) prepareUpstream(r *http.Request, up *apps.UpstreamRequest, tok
 	header.Del("Cookie")
 	header.Del("Content-Length")
 	header.Del("Content-Type")
+	for _, name := range g.cfg.StripHeaders {
+		header.Del(name)
+	}
 	credential := token
 	if scheme := g.cfg.App.Credential.Scheme; scheme != "" {
 		credential = scheme + " " + token
