@@ -71,13 +71,11 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 
 		case "state_key":
-			if !d.NextArg() {
-				return d.ArgErr()
+			key, err := singleArg(d)
+			if err != nil {
+				return err
 			}
-			a.StateKey = d.Val()
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			a.StateKey = key
 			// a placeholder is checked once Provision resolves it
 			if !strings.Contains(a.StateKey, "{") && len(a.StateKey) < minStateKeyBytes {
 				return d.Errf("state_key is %d bytes; it must be at least %d bytes (for example the output of `openssl rand -base64 48`)", len(a.StateKey), minStateKeyBytes)
@@ -96,34 +94,30 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.AllowReturnTo = append(a.AllowReturnTo, args...)
 
 		case "token_cache_ttl":
-			if !d.NextArg() {
-				return d.ArgErr()
+			value, err := singleArg(d)
+			if err != nil {
+				return err
 			}
-			dur, err := caddy.ParseDuration(d.Val())
+			dur, err := caddy.ParseDuration(value)
 			if err != nil || dur < 0 {
-				return d.Errf("invalid token_cache_ttl %q: use a duration such as 30s, or 0 for no cache", d.Val())
+				return d.Errf("invalid token_cache_ttl %q: use a duration such as 30s, or 0 for no cache", value)
 			}
 			a.TokenCacheTTL = caddy.Duration(dur)
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 
 		case "refresh_interval":
-			if !d.NextArg() {
-				return d.ArgErr()
+			value, err := singleArg(d)
+			if err != nil {
+				return err
 			}
-			if d.Val() == "off" {
+			if value == "off" {
 				a.DisableBackgroundRefresh = true
-			} else {
-				dur, err := caddy.ParseDuration(d.Val())
-				if err != nil || dur <= 0 {
-					return d.Errf("invalid refresh_interval %q: use a positive duration such as 1h, or off", d.Val())
-				}
-				a.RefreshInterval = caddy.Duration(dur)
+				continue
 			}
-			if d.NextArg() {
-				return d.ArgErr()
+			dur, err := caddy.ParseDuration(value)
+			if err != nil || dur <= 0 {
+				return d.Errf("invalid refresh_interval %q: use a positive duration such as 1h, or off", value)
 			}
+			a.RefreshInterval = caddy.Duration(dur)
 
 		default:
 			return d.Errf("unrecognized credgate option %q; use vault, state_key, allow_return_to, token_cache_ttl or refresh_interval", d.Val())
@@ -135,12 +129,9 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 func (v *VaultConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		name := d.Val()
-		if !d.NextArg() {
-			return d.ArgErr()
-		}
-		value := d.Val()
-		if d.NextArg() {
-			return d.ArgErr()
+		value, err := singleArg(d)
+		if err != nil {
+			return err
 		}
 
 		switch name {
@@ -213,12 +204,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
-		if !d.NextArg() {
-			return d.ArgErr()
-		}
-		value := d.Val()
-		if d.NextArg() {
-			return d.ArgErr()
+		value, err := singleArg(d)
+		if err != nil {
+			return err
 		}
 
 		switch name {
@@ -259,6 +247,18 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("credgate %s: redirect_url is required; set the absolute URL of this handler's /oauth/callback", h.App)
 	}
 	return nil
+}
+
+// singleArg reads the one argument of the current line.
+func singleArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	value := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return value, nil
 }
 
 // Interface guards

@@ -333,26 +333,15 @@ func (s *Store) List(ctx context.Context, app, tenant string) ([]string, error) 
 		return nil, err
 	}
 
-	path := s.metadataPath(s.ownersPath(app, tenant))
-	secret, err := s.client.Logical().ListWithContext(ctx, path)
+	keys, err := s.listKeys(ctx, s.ownersPath(app, tenant))
 	if err != nil {
-		return nil, s.classifyError("list", path, err)
-	}
-	if secret == nil || secret.Data == nil {
-		return []string{}, nil
-	}
-
-	keys, ok := secret.Data["keys"].([]any)
-	if !ok {
-		return nil, fmt.Errorf("list %s: vault returned no keys array", path)
+		return nil, err
 	}
 
 	owners := make([]string, 0, len(keys))
-	for _, item := range keys {
-		owner, ok := item.(string)
-
+	for _, owner := range keys {
 		// names ending in "/" are folders, which no valid owner id creates
-		if !ok || strings.HasSuffix(owner, "/") {
+		if strings.HasSuffix(owner, "/") {
 			continue
 		}
 		owners = append(owners, owner)
@@ -367,7 +356,27 @@ func (s *Store) ListTenants(ctx context.Context, app string) ([]string, error) {
 		return nil, err
 	}
 
-	path := s.metadataPath(s.prefix + "/" + app)
+	keys, err := s.listKeys(ctx, s.prefix+"/"+app)
+	if err != nil {
+		return nil, err
+	}
+
+	tenants := make([]string, 0, len(keys))
+	for _, name := range keys {
+		// tenants are folders; a name without "/" is no tenant
+		tenant, isFolder := strings.CutSuffix(name, "/")
+		if !isFolder || !isValidSegment(tenant) {
+			continue
+		}
+		tenants = append(tenants, tenant)
+	}
+	return tenants, nil
+}
+
+// listKeys lists the names under a folder of the mount, folders with a
+// trailing "/". A folder without records gives an empty slice.
+func (s *Store) listKeys(ctx context.Context, folder string) ([]string, error) {
+	path := s.metadataPath(folder)
 	secret, err := s.client.Logical().ListWithContext(ctx, path)
 	if err != nil {
 		return nil, s.classifyError("list", path, err)
@@ -376,22 +385,17 @@ func (s *Store) ListTenants(ctx context.Context, app string) ([]string, error) {
 		return []string{}, nil
 	}
 
-	keys, ok := secret.Data["keys"].([]any)
+	items, ok := secret.Data["keys"].([]any)
 	if !ok {
 		return nil, fmt.Errorf("list %s: vault returned no keys array", path)
 	}
-
-	tenants := make([]string, 0, len(keys))
-	for _, item := range keys {
-		// tenants are folders; a name without "/" is no tenant
-		name, ok := item.(string)
-		tenant, isFolder := strings.CutSuffix(name, "/")
-		if !ok || !isFolder || !isValidSegment(tenant) {
-			continue
+	keys := make([]string, 0, len(items))
+	for _, item := range items {
+		if name, ok := item.(string); ok {
+			keys = append(keys, name)
 		}
-		tenants = append(tenants, tenant)
 	}
-	return tenants, nil
+	return keys, nil
 }
 
 // dataPath returns the full API path of a secret's data, for messages.
