@@ -177,6 +177,7 @@ func parseHandlerDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		authorize_url  <url>
 //		token_url      <url>
 //		graph_url      <url>
+//		upstream_timeout <duration>    # default 60s
 //	}
 //
 // client_id, client_secret and redirect_url are required. Mount the handler
@@ -232,8 +233,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.TokenURL = value
 		case "graph_url":
 			h.GraphURL = value
+		case "upstream_timeout":
+			dur, err := caddy.ParseDuration(value)
+			if err != nil || dur <= 0 {
+				return d.Errf("invalid upstream_timeout %q: use a positive duration such as 60s", value)
+			}
+			h.UpstreamTimeout = caddy.Duration(dur)
 		default:
-			return d.Errf("unrecognized credgate subdirective %q; use client_id, client_secret, redirect_url, scopes, tenant, owner, refresh_window, authorize_url, token_url or graph_url", name)
+			return d.Errf("unrecognized credgate subdirective %q; use client_id, client_secret, redirect_url, scopes, tenant, owner, refresh_window, authorize_url, token_url, graph_url or upstream_timeout", name)
 		}
 	}
 

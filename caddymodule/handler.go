@@ -88,6 +88,10 @@ type Handler struct {
 	// (https://graph.instagram.com).
 	GraphURL string `json:"graph_url,omitempty"`
 
+	// UpstreamTimeout is how long an API call may wait for the response
+	// headers before the client gets 504 upstream_timeout. Default: 60s.
+	UpstreamTimeout caddy.Duration `json:"upstream_timeout,omitempty"`
+
 	gateway *gateway.Gateway
 	proxy   *reverseproxy.Handler
 	shared  *App
@@ -152,7 +156,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	// set up the reverse proxy
 	upstream, _ := url.Parse(graphURL)
 	h.basePath = strings.TrimSuffix(upstream.EscapedPath(), "/")
-	h.proxy, err = newReverseProxy(ctx, upstream)
+	timeout := time.Duration(h.UpstreamTimeout)
+	if timeout == 0 {
+		timeout = defaultResponseHeaderTimeout
+	}
+	h.proxy, err = newReverseProxy(ctx, upstream, timeout)
 	if err != nil {
 		return fmt.Errorf("credgate %s: setting up the reverse proxy to %s: %w", h.App, graphURL, err)
 	}
@@ -209,6 +217,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.RefreshWindow < 0 {
 		return fmt.Errorf("credgate %s: refresh_window must not be negative", h.App)
+	}
+	if h.UpstreamTimeout < 0 {
+		return fmt.Errorf("credgate %s: upstream_timeout must not be negative", h.App)
 	}
 	return nil
 }

@@ -5,16 +5,25 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 )
 
+// Timeouts of the upstream transport. A hung API gets a 504 reply after
+// the response header timeout instead of holding the client's request
+// forever.
+const (
+	dialTimeout                  = 10 * time.Second
+	defaultResponseHeaderTimeout = 60 * time.Second
+)
+
 // newReverseProxy builds and provisions Caddy's reverse proxy for one API
 // base URL. The Host header is set to the API host, because the client's
 // Host names the gateway.
-func newReverseProxy(ctx caddy.Context, upstream *url.URL) (*reverseproxy.Handler, error) {
+func newReverseProxy(ctx caddy.Context, upstream *url.URL, responseHeaderTimeout time.Duration) (*reverseproxy.Handler, error) {
 	port := upstream.Port()
 	if port == "" {
 		port = "80"
@@ -23,7 +32,10 @@ func newReverseProxy(ctx caddy.Context, upstream *url.URL) (*reverseproxy.Handle
 		}
 	}
 
-	transport := &reverseproxy.HTTPTransport{}
+	transport := &reverseproxy.HTTPTransport{
+		DialTimeout:           caddy.Duration(dialTimeout),
+		ResponseHeaderTimeout: caddy.Duration(responseHeaderTimeout),
+	}
 	if upstream.Scheme == "https" {
 		transport.TLS = &reverseproxy.TLSConfig{ServerName: upstream.Hostname()}
 	}

@@ -3,11 +3,13 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/credgate/credgate/internal/testenv"
 )
@@ -29,6 +31,32 @@ func TestUnreachableParts(t *testing.T) {
 		}
 		if !strings.Contains(readFile(g.logPath), `"reading credential failed"`) {
 			t.Errorf("no log line for the failed Vault read")
+		}
+	})
+
+	t.Run("API too slow answers 504", func(t *testing.T) {
+		release := make(chan struct{})
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+			}
+		}))
+		defer slow.Close()
+		defer close(release)
+
+		g := s.startGatewayWith(gatewayOptions{graphURL: slow.URL, timeout: "1s"})
+		s.link(s.startGateway(), "pia")
+		started := time.Now()
+		resp := s.do("GET", g.base+"/me", ownerHeader("pia"), nil)
+		if resp.status != http.StatusGatewayTimeout {
+			t.Fatalf("status %d, want 504: %s", resp.status, resp.body)
+		}
+		if code := resp.errorCode(t); code != "upstream_timeout" {
+			t.Errorf("error code = %q, want upstream_timeout", code)
+		}
+		if waited := time.Since(started); waited > 8*time.Second {
+			t.Errorf("the reply took %v; upstream_timeout is 1s", waited)
 		}
 	})
 

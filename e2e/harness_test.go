@@ -139,6 +139,7 @@ http://127.0.0.1:%[1]d {
 			authorize_url %[2]s/oauth/authorize
 			token_url %[2]s/oauth/access_token
 			graph_url %[5]s
+			upstream_timeout %[8]s
 		}
 	}
 }
@@ -150,6 +151,7 @@ type gatewayOptions struct {
 	vaultAddr string // default: the dev Vault
 	cacheTTL  string // token_cache_ttl; default 0, no cache
 	interval  string // refresh_interval; default 1h
+	timeout   string // upstream_timeout; default 60s
 }
 
 // startGateway starts a Caddy process with credgate mounted at /instagram
@@ -174,11 +176,14 @@ func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 	if opts.interval == "" {
 		opts.interval = "1h"
 	}
+	if opts.timeout == "" {
+		opts.timeout = "60s"
+	}
 
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	caddyfile := filepath.Join(dir, "Caddyfile")
-	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL, opts.interval)
+	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL, opts.interval, opts.timeout)
 	if err := os.WriteFile(caddyfile, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

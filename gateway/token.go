@@ -43,6 +43,10 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 				append(accountLogFields(key), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)
 			return account, nil
 		}
+		if refreshed.Status == vault.StatusReauthorizationRequired {
+			// another request met error 190 while this one waited
+			return nil, g.reauthorizationError(key, "the provider rejected the stored token")
+		}
 		return refreshed, nil
 	default:
 		return account, nil
