@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/credgate/credgate/oauthflow"
 	"github.com/credgate/credgate/vault"
 )
+
+// linkTimeout bounds the token steps and the store write of one callback.
+const linkTimeout = 2 * time.Minute
 
 // serveAuthorize serves GET /oauth/authorize?owner=…[&return_to=…] with
 // the consent URL: as JSON when the client accepts it, else as a redirect.
@@ -123,7 +127,10 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	account, step, err := g.link(r.Context(), key, code)
+	// finish even if the browser goes away: the code is spent either way
+	linkCtx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), linkTimeout)
+	defer cancel()
+	account, step, err := g.link(linkCtx, key, code)
 	if err != nil {
 		g.log.Warn("callback failed", append(fields, zap.String("step", step), zap.Error(err))...)
 		status := http.StatusBadGateway
