@@ -69,7 +69,7 @@ type App struct {
 	DisableBackgroundRefresh bool `json:"disable_background_refresh,omitempty"`
 
 	store  gateway.CredentialStore
-	lister gateway.AccountLister
+	vault  *vault.Store
 	states *oauthflow.StateSigner
 	logger *zap.Logger
 
@@ -156,7 +156,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("credgate: vault: %w", err)
 	}
 	a.store = store
-	a.lister = store
+	a.vault = store
 	if a.TokenCacheTTL < 0 {
 		return fmt.Errorf("credgate: token_cache_ttl must not be negative")
 	}
@@ -248,7 +248,8 @@ func (a *App) refreshLoop(ctx context.Context) {
 	}
 }
 
-// sweep runs one background check over the accounts of every handler.
+// sweep runs one background check over the accounts of every handler, then
+// removes the markers of expired OAuth states.
 func (a *App) sweep(ctx context.Context) {
 	a.handlers.mu.Lock()
 	gateways := make([]*gateway.Gateway, 0, len(a.handlers.gateways))
@@ -256,10 +257,13 @@ func (a *App) sweep(ctx context.Context) {
 		gateways = append(gateways, g)
 	}
 	a.handlers.mu.Unlock()
+	if len(gateways) == 0 {
+		return
+	}
 
 	for _, g := range gateways {
 		start := time.Now()
-		result, err := g.Sweep(ctx, a.lister)
+		result, err := g.Sweep(ctx, a.vault)
 		fields := []zap.Field{
 			zap.String("app", g.AppName()),
 			zap.Int("checked", result.Checked),
@@ -273,6 +277,15 @@ func (a *App) sweep(ctx context.Context) {
 			continue
 		}
 		a.logger.Info("background token refresh sweep finished", fields...)
+	}
+
+	removed, err := a.vault.RemoveExpiredStates(ctx, time.Now())
+	if err != nil {
+		a.logger.Error("removing expired state markers failed", zap.Int("removed", removed), zap.Error(err))
+		return
+	}
+	if removed > 0 {
+		a.logger.Info("removed expired state markers", zap.Int("removed", removed))
 	}
 }
 

@@ -242,7 +242,11 @@ func TestBackgroundRefresh(t *testing.T) {
 	if n := len(s.upstreamCalls()); n != 0 {
 		t.Errorf("API calls = %d, want 0: the refresh needs no call", n)
 	}
-	if !strings.Contains(readFile(g.logPath), `"background token refresh sweep finished"`) {
+	log := readFile(g.logPath)
+	if !strings.Contains(log, `"background token refresh sweep finished"`) {
 		t.Errorf("no log line for the finished sweep")
+	}
+	if strings.Contains(log, `"removing expired state markers failed"`) {
+		t.Errorf("the sweep failed to remove expired state markers:\n%s", s.secrets.mask(log))
 	}
 }

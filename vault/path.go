@@ -3,6 +3,7 @@ package vault
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // maxSegmentLen is the maximum length of an app, tenant or owner id.
@@ -133,9 +134,15 @@ func (s *Store) ownersPath(app, tenant string) string {
 	return s.prefix + "/" + app + "/" + tenant
 }
 
+// stateHourLayout names the folder of state markers by the UTC hour in
+// which their states expire.
+const stateHourLayout = "2006010215"
+
 // statePath returns the secret path of the marker of a consumed state,
-// relative to the mount. The name is a hex SHA-256 digest, so that the state
-// value itself never reaches Vault's paths or audit logs.
-func (s *Store) statePath(digestHex string) string {
-	return s.prefix + "/" + statesFolder + "/" + digestHex
+// relative to the mount: <prefix>/_states/<expiry hour>/<digest>. The name
+// is a hex SHA-256 digest, so that the state value itself never reaches
+// Vault's paths or audit logs, and the hour folder lets expired markers be
+// removed without reading them.
+func (s *Store) statePath(expiresAt time.Time, digestHex string) string {
+	return s.prefix + "/" + statesFolder + "/" + expiresAt.UTC().Format(stateHourLayout) + "/" + digestHex
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -24,15 +25,11 @@ func (s *Store) ConsumeState(ctx context.Context, id string, expiresAt time.Time
 
 	digest := sha256.Sum256([]byte(id))
 	digestHex := hex.EncodeToString(digest[:])
-	path := s.statePath(digestHex)
+	path := s.statePath(expiresAt, digestHex)
 	data := map[string]any{
 		"expires_at": formatTime(expiresAt),
 	}
 
-	// TODO: remove expired markers. Without that they accumulate, one small
-	// secret per login attempt. Setting delete_version_after on each marker's
-	// metadata deletes only the data, so a periodic sweep of the metadata under
-	// <prefix>/_states is still needed to drop them entirely.
 	_, err := s.kv.Put(ctx, path, data, api.WithCheckAndSet(0))
 	if err == nil {
 		return nil
@@ -48,4 +45,37 @@ func (s *Store) ConsumeState(ctx context.Context, id string, expiresAt time.Time
 		return fmt.Errorf("consume state: %w", ErrStateUsed)
 	}
 	return fmt.Errorf("consume state: %w", err)
+}
+
+// RemoveExpiredStates deletes the markers of states that expired before now
+// and returns how many it deleted. Markers are grouped in one folder per
+// hour of expiry, so only folders whose whole hour has passed are read, and
+// a marker is never removed while its state could still be used.
+func (s *Store) RemoveExpiredStates(ctx context.Context, now time.Time) (int, error) {
+	folders, err := s.listKeys(ctx, s.prefix+"/"+statesFolder)
+	if err != nil {
+		return 0, err
+	}
+
+	removed := 0
+	for _, folder := range folders {
+		hour, isFolder := strings.CutSuffix(folder, "/")
+		start, err := time.Parse(stateHourLayout, hour)
+		if !isFolder || err != nil || now.Before(start.Add(time.Hour)) {
+			continue
+		}
+
+		markers, err := s.listKeys(ctx, s.prefix+"/"+statesFolder+"/"+hour)
+		if err != nil {
+			return removed, err
+		}
+		for _, marker := range markers {
+			path := s.prefix + "/" + statesFolder + "/" + hour + "/" + marker
+			if err := s.kv.DeleteMetadata(ctx, path); err != nil {
+				return removed, s.classifyError("delete", "state marker", err, marker)
+			}
+			removed++
+		}
+	}
+	return removed, nil
 }
