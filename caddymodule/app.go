@@ -58,14 +58,14 @@ type App struct {
 	TokenCacheTTL caddy.Duration `json:"token_cache_ttl,omitempty"`
 
 	// RefreshInterval is how often every linked account is checked in the
-	// background and its token refreshed when it is due, so that accounts
-	// nobody calls with keep working. The first check runs one interval
+	// background and its token refreshed when it is due, so that idle
+	// accounts keep working. The first check runs one interval
 	// after start, or after a minute if the interval is longer. Default: 1h.
 	RefreshInterval caddy.Duration `json:"refresh_interval,omitempty"`
 
 	// DisableBackgroundRefresh turns the background check off, so tokens
-	// are refreshed only when a call needs them. A token nobody calls with
-	// then expires after 60 days.
+	// are refreshed only when a call needs them. The token of an idle
+	// account then expires after 60 days.
 	DisableBackgroundRefresh bool `json:"disable_background_refresh,omitempty"`
 
 	store  gateway.CredentialStore

@@ -26,9 +26,9 @@ type SweepResult struct {
 	Expired   int
 }
 
-// Sweep refreshes every account of the app whose token is due, so that a
-// token nobody calls with does not expire. Calls refresh due tokens too;
-// the sweep is what keeps idle accounts alive. Failures of single accounts
+// Sweep refreshes every account of the app whose token is due, so that the
+// token of an idle account does not expire. Calls refresh due tokens too,
+// but only the sweep reaches accounts without calls. Failures of single accounts
 // are logged and counted, and the sweep goes on; the error is only for a
 // listing that failed.
 //

@@ -12,9 +12,9 @@ import (
 	"github.com/credgate/credgate/vault"
 )
 
-// credential loads the account's token and keeps it alive: an expired or
-// revoked token gets 401 with a consent URL and no upstream call; a
-// token close to expiry and old enough is refreshed first. A failed refresh
+// credential loads the account's token and keeps it alive. An expired or
+// revoked token gets 401 with a consent URL and no upstream call. A token
+// close to expiry and old enough is refreshed first. A failed refresh
 // of a still-valid token is logged and the call goes on with it.
 func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account, *Error) {
 	account, _, err := g.cfg.Store.Get(ctx, key)
