@@ -96,6 +96,26 @@ type RefreshRule struct {
 	// DefaultWindow is how long before expiry a refresh starts, unless the
 	// operator sets refresh_window.
 	DefaultWindow Duration `json:"default_window,omitempty"`
+
+	// TokenLifetime is the lifetime of a new or refreshed token. A refresh
+	// window must be shorter than it minus MinTokenAge, or every call would
+	// refresh.
+	TokenLifetime Duration `json:"token_lifetime,omitempty"`
+}
+
+// CheckWindow checks that a refresh window leaves a token time to age: a
+// window of at least the token lifetime minus the minimum age would ask
+// for a refresh on every call once a token is old enough.
+func (r *RefreshRule) CheckWindow(window time.Duration) error {
+	if r.TokenLifetime == 0 {
+		return nil
+	}
+	limit := time.Duration(r.TokenLifetime) - time.Duration(r.MinTokenAge)
+	if window >= limit {
+		return fmt.Errorf("refresh_window %v must be shorter than %v (the token lifetime %v minus the minimum age %v); the default is %v",
+			window, limit, time.Duration(r.TokenLifetime), time.Duration(r.MinTokenAge), time.Duration(r.DefaultWindow))
+	}
+	return nil
 }
 
 // CredentialRule is the rule for putting a token on an upstream request.

@@ -116,7 +116,8 @@ func TestValidate(t *testing.T) {
 		{"integer written as 10.0", "INSTAGRAM__GET_USER_MEDIA", `{"path":{"ig_id":"me"},"query":{"limit":10.0}}`, nil},
 		{"fraction", "INSTAGRAM__GET_USER_MEDIA", `{"path":{"ig_id":"me"},"query":{"limit":1.5}}`, []string{"query.limit"}},
 		{"limit as string", "INSTAGRAM__GET_USER_MEDIA", `{"path":{"ig_id":"me"},"query":{"limit":"ten"}}`, []string{"query.limit"}},
-		{"missing path", "INSTAGRAM__GET_USER_MEDIA", `{}`, []string{"path is required"}},
+		{"missing path", "INSTAGRAM__GET_USER_MEDIA", `{}`, []string{"path.ig_id is required"}},
+		{"missing query", "INSTAGRAM__HIDE_UNHIDE_COMMENT", `{"path":{"ig_comment_id":"1"}}`, []string{"query.hide is required"}},
 		{"missing required query", "INSTAGRAM__MEDIA_CONTAINER_CREATE", `{"query":{"caption":"x"}}`, []string{"query.image_url is required"}},
 		{"unknown parameter", "INSTAGRAM__GET_USER_PROFILE", `{"query":{"feilds":"id"}}`, []string{"query.feilds is not a parameter"}},
 		{"enum", "INSTAGRAM__GET_MEDIA_INSIGHTS", `{"path":{"instagram_media_id":"1"},"query":{"period":"year"}}`, []string{"query.period"}},
@@ -246,7 +247,7 @@ func TestReadQueryTypes(t *testing.T) {
 	app := loadInstagram(t)
 	fn := app.Function("INSTAGRAM__GET_ACCOUNT_INSIGHTS")
 
-	values, _ := url.ParseQuery("metric=reach&since=1700000000&until=10.0")
+	values, _ := url.ParseQuery("metric=reach&since=1700000000&until=1700086400")
 	args, err := fn.ReadQuery(values)
 	if err != nil {
 		t.Fatalf("ReadQuery: %v", err)
@@ -254,17 +255,30 @@ func TestReadQueryTypes(t *testing.T) {
 	if args["since"] != json.Number("1700000000") {
 		t.Errorf("since = %#v, want json.Number", args["since"])
 	}
-	if args["until"] != "10.0" {
-		t.Errorf("until = %#v, want the string kept for the schema check", args["until"])
-	}
-	err = fn.Validate(Arguments{Path: map[string]any{"ig_account_id": "me"}, Query: args})
-	if err == nil || !strings.Contains(err.Error(), "query.until") {
-		t.Errorf("Validate error = %v, want one naming query.until", err)
+	if err := fn.Validate(Arguments{Path: map[string]any{"ig_account_id": "me"}, Query: args}); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 
-	values, _ = url.ParseQuery("metric=reach&metric=views")
-	if _, err := fn.ReadQuery(values); err == nil || !strings.Contains(err.Error(), "query.metric is given 2 times") {
-		t.Errorf("ReadQuery of a repeated parameter: error = %v", err)
+	tests := []struct {
+		function string
+		query    string
+		want     string
+	}{
+		{"INSTAGRAM__GET_ACCOUNT_INSIGHTS", "metric=reach&until=10.0", `query.until: "10.0" is not an integer`},
+		{"INSTAGRAM__GET_ACCOUNT_INSIGHTS", "metric=reach&metric=views", "query.metric is given 2 times"},
+		{"INSTAGRAM__HIDE_UNHIDE_COMMENT", "hide=yes", `query.hide: "yes" is not a boolean; write true or false`},
+		{"INSTAGRAM__MEDIA_CONTAINER_CREATE", "image_url=x&user_tags=bob", `query.user_tags: "bob" is not a JSON array`},
+		{"INSTAGRAM__GET_USER_MEDIA", "limit=" + strings.Repeat("9", 100), `"... is out of the range of a 64-bit integer`},
+		{"INSTAGRAM__GET_USER_MEDIA", "limit=ten", `query.limit: "ten" is not an integer; write digits only`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			values, _ := url.ParseQuery(tt.query)
+			_, err := app.Function(tt.function).ReadQuery(values)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ReadQuery error = %v, want one containing %q", err, tt.want)
+			}
+		})
 	}
 }
 

@@ -211,7 +211,15 @@ func (f *Function) Validate(args Arguments) error {
 		}
 	}
 
-	err := f.schema.Validate(args.instance())
+	// a declared section the caller left out is checked as empty, so that
+	// a missing parameter is named (query.hide) rather than its section
+	instance := args.instance()
+	for section := range f.types {
+		if _, ok := instance[section]; !ok {
+			instance[section] = map[string]any{}
+		}
+	}
+	err := f.schema.Validate(instance)
 	if err != nil {
 		var verr *jsonschema.ValidationError
 		if !errors.As(err, &verr) {

@@ -3,8 +3,10 @@ package apps
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -146,40 +148,69 @@ func (f *Function) readStrings(section string, values url.Values) (map[string]an
 		return nil, nil
 	}
 	out := make(map[string]any, len(values))
+	var problems []string
 	for name, list := range values {
 		if len(list) != 1 {
-			return nil, &ArgumentError{Function: f.Name, Problems: []string{
-				fmt.Sprintf("%s.%s is given %d times; send it once", section, name, len(list)),
-			}}
+			problems = append(problems, fmt.Sprintf("%s.%s is given %d times; send it once", section, name, len(list)))
+			continue
 		}
-		out[name] = parseTyped(f.types[section][name], list[0])
+		value, problem := parseTyped(f.types[section][name], list[0])
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("%s.%s: %s", section, name, problem))
+			continue
+		}
+		out[name] = value
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, &ArgumentError{Function: f.Name, Problems: problems}
 	}
 	return out, nil
 }
 
-func parseTyped(typ, raw string) any {
+// maxQuotedValue bounds how much of a rejected value an error repeats.
+const maxQuotedValue = 64
+
+// parseTyped reads a query or form value as the declared type. It returns
+// a problem that quotes the value and says how to write it when the value
+// does not parse. A value of an undeclared parameter stays a string, and
+// the schema check rejects it.
+func parseTyped(typ, raw string) (any, string) {
+	quoted := strconv.Quote(raw)
+	if len(raw) > maxQuotedValue {
+		quoted = strconv.Quote(raw[:maxQuotedValue]) + "..."
+	}
+
 	switch typ {
 	case "integer":
-		if _, err := strconv.ParseInt(raw, 10, 64); err == nil {
-			return json.Number(raw)
+		if _, err := strconv.ParseInt(raw, 10, 64); err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, quoted + " is out of the range of a 64-bit integer"
+			}
+			return nil, quoted + " is not an integer; write digits only, such as 10"
 		}
+		return json.Number(raw), ""
 	case "number":
-		if _, err := strconv.ParseFloat(raw, 64); err == nil {
-			return json.Number(raw)
+		if _, err := strconv.ParseFloat(raw, 64); err != nil {
+			return nil, quoted + " is not a number; write it such as 0.5"
 		}
+		return json.Number(raw), ""
 	case "boolean":
 		switch raw {
 		case "true":
-			return true
+			return true, ""
 		case "false":
-			return false
+			return false, ""
 		}
+		return nil, quoted + " is not a boolean; write true or false"
 	case "array", "object":
-		if v, err := decodeJSONValue([]byte(raw)); err == nil {
-			return v
+		v, err := decodeJSONValue([]byte(raw))
+		if err != nil {
+			return nil, fmt.Sprintf("%s is not a JSON %s; send the whole %s as one JSON-encoded value", quoted, typ, typ)
 		}
+		return v, ""
 	}
-	return raw
+	return raw, ""
 }
 
 // DecodeJSONObject decodes a JSON object keeping numbers exact.

@@ -136,7 +136,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	token, err := repl.ReplaceOrErr(a.Vault.Token, true, true)
 	if err != nil {
-		return fmt.Errorf("credgate: vault token: a placeholder could not be resolved; check that its variable or file exists")
+		return fmt.Errorf("credgate: vault token %s is empty or could not be resolved; check that its variable or file exists", placeholderName(a.Vault.Token))
 	}
 	if address == "" {
 		return fmt.Errorf("credgate: vault address is empty; set it, for example address {env.VAULT_ADDR}")
@@ -167,7 +167,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	// set up the state signer
 	stateKey, err := repl.ReplaceOrErr(a.StateKey, true, true)
 	if err != nil {
-		return fmt.Errorf("credgate: state_key: a placeholder could not be resolved; check that its variable or file exists")
+		return fmt.Errorf("credgate: state_key %s is empty or could not be resolved; check that its variable or file exists", placeholderName(a.StateKey))
 	}
 	if len(stateKey) < minStateKeyBytes {
 		return fmt.Errorf("credgate: state_key is %d bytes; it must be at least %d bytes (for example the output of `openssl rand -base64 48`)", len(stateKey), minStateKeyBytes)

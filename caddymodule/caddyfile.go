@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -185,11 +186,13 @@ func parseHandlerDirective(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 // handle /instagram/* for .../instagram/oauth/callback.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
+	file, line := d.File(), d.Line()
 	if !d.NextArg() {
 		return d.Errf("credgate needs an app name, one of %s", strings.Join(apps.Names(), ", "))
 	}
 	h.App = d.Val()
-	if _, err := apps.Load(h.App); err != nil {
+	app, err := apps.Load(h.App)
+	if err != nil {
 		return d.Errf("%v", err)
 	}
 	if d.NextArg() {
@@ -202,6 +205,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.Scopes = d.RemainingArgs()
 			if len(h.Scopes) == 0 {
 				return d.ArgErr()
+			}
+			if _, err := checkScopes(app, h.Scopes); err != nil {
+				return d.Errf("%v; separate scopes with spaces", err)
 			}
 			continue
 		}
@@ -217,6 +223,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.ClientSecret = value
 		case "redirect_url":
 			h.RedirectURL = value
+			if !strings.Contains(value, "{") {
+				if err := checkRedirectURL(app, value); err != nil {
+					return d.Errf("%v", err)
+				}
+			}
 		case "tenant":
 			h.Tenant = value
 		case "owner":
@@ -225,6 +236,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			dur, err := caddy.ParseDuration(value)
 			if err != nil || dur <= 0 {
 				return d.Errf("invalid refresh_window %q: use a positive duration such as 360h", value)
+			}
+			if app.Refresh != nil {
+				if err := app.Refresh.CheckWindow(dur); err != nil {
+					return d.Errf("%v", err)
+				}
 			}
 			h.RefreshWindow = caddy.Duration(dur)
 		case "authorize_url":
@@ -244,14 +260,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 
-	if h.ClientID == "" {
-		return d.Errf("credgate %s: client_id is required", h.App)
-	}
-	if h.ClientSecret == "" {
-		return d.Errf("credgate %s: client_secret is required", h.App)
-	}
-	if h.RedirectURL == "" {
-		return d.Errf("credgate %s: redirect_url is required; set the absolute URL of this handler's /oauth/callback", h.App)
+	// report a missing setting at the directive's line, not at the block's end
+	switch {
+	case h.ClientID == "":
+		return fmt.Errorf("credgate %s: client_id is required (an empty {$VAR} leaves it out), at %s:%d", h.App, file, line)
+	case h.ClientSecret == "":
+		return fmt.Errorf("credgate %s: client_secret is required (an empty {$VAR} leaves it out), at %s:%d", h.App, file, line)
+	case h.RedirectURL == "":
+		return fmt.Errorf("credgate %s: redirect_url is required; set the absolute URL of this handler's /oauth/callback, at %s:%d", h.App, file, line)
 	}
 	return nil
 }

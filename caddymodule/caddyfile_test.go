@@ -96,12 +96,32 @@ func TestHandlerCaddyfileErrors(t *testing.T) {
 		},
 		{
 			name:     "missing client_id",
-			input:    "credgate instagram {\n\t\tclient_secret s\n\t\tredirect_url https://gateway.example.com/cb\n\t}",
-			wantText: []string{"client_id is required"},
+			input:    "credgate instagram {\n\t\tclient_secret s\n\t\tredirect_url https://gateway.example.com/oauth/callback\n\t}",
+			wantText: []string{"client_id is required", "Testfile:1"},
+		},
+		{
+			name:     "redirect_url without the callback path",
+			input:    "credgate instagram {\n\t\tredirect_url https://gateway.example.com/instagram/callback\n\t}",
+			wantText: []string{"must end with /oauth/callback", "Testfile:2"},
+		},
+		{
+			name:     "unknown scope",
+			input:    "credgate instagram {\n\t\tscopes instagram_business_basic business_basic\n\t}",
+			wantText: []string{`unknown scope "business_basic"`, "Testfile:2"},
+		},
+		{
+			name:     "comma-separated scopes",
+			input:    "credgate instagram {\n\t\tscopes instagram_business_basic,instagram_business_content_publish\n\t}",
+			wantText: []string{"separate scopes with spaces", "Testfile:2"},
+		},
+		{
+			name:     "refresh_window longer than a token lives",
+			input:    "credgate instagram {\n\t\trefresh_window 2000h\n\t}",
+			wantText: []string{"refresh_window 2000h0m0s must be shorter than 1416h0m0s", "Testfile:2"},
 		},
 		{
 			name:     "missing client_secret",
-			input:    "credgate instagram {\n\t\tclient_id 1\n\t\tredirect_url https://gateway.example.com/cb\n\t}",
+			input:    "credgate instagram {\n\t\tclient_id 1\n\t\tredirect_url https://gateway.example.com/oauth/callback\n\t}",
 			wantText: []string{"client_secret is required"},
 		},
 		{

@@ -124,9 +124,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	// resolve settings
 	clientSecret, err := repl.ReplaceOrErr(h.ClientSecret, true, true)
 	if err != nil || clientSecret == "" {
-		return fmt.Errorf("credgate %s: client_secret is empty; set it, for example client_secret {env.INSTAGRAM_CLIENT_SECRET}", h.App)
+		return fmt.Errorf("credgate %s: client_secret %s is empty; set it, for example client_secret {env.INSTAGRAM_CLIENT_SECRET}", h.App, placeholderName(h.ClientSecret))
 	}
 	clientID := repl.ReplaceAll(h.ClientID, "")
+	if clientID == "" && h.ClientID != "" {
+		return fmt.Errorf("credgate %s: client_id %s is empty; set the variable it names", h.App, placeholderName(h.ClientID))
+	}
 	redirectURL := repl.ReplaceAll(h.RedirectURL, "")
 	authorizeURL := firstNonEmpty(repl.ReplaceAll(h.AuthorizeURL, ""), app.AuthorizeURL)
 	tokenURL := firstNonEmpty(repl.ReplaceAll(h.TokenURL, ""), app.TokenURL)
@@ -138,7 +141,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("credgate %s: %w", h.App, err)
 	}
-	h.mountPath = mountPath(redirectURL)
+	h.mountPath, _ = mountPath(redirectURL)
 	if h.Tenant == "" {
 		h.Tenant = defaultTenant
 	}
@@ -187,6 +190,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		policy.MinAge = time.Duration(app.Refresh.MinTokenAge)
 		if policy.Window == 0 {
 			policy.Window = time.Duration(app.Refresh.DefaultWindow)
+		}
+		if err := app.Refresh.CheckWindow(policy.Window); err != nil {
+			return fmt.Errorf("credgate %s: %w", h.App, err)
 		}
 	}
 	h.gateway, err = gateway.New(gateway.Config{
@@ -302,9 +308,8 @@ func checkSettings(app *apps.App, clientID, redirectURL, authorizeURL, tokenURL,
 	if clientID == "" {
 		return fmt.Errorf("client_id is missing; set the OAuth client id of your %s app", app.DisplayName)
 	}
-	redirect, err := url.Parse(redirectURL)
-	if redirectURL == "" || err != nil || (redirect.Scheme != "http" && redirect.Scheme != "https") || redirect.Host == "" {
-		return fmt.Errorf("redirect_url %q must be the absolute URL of this handler's /oauth/callback, as registered with %s", redirectURL, app.DisplayName)
+	if err := checkRedirectURL(app, redirectURL); err != nil {
+		return err
 	}
 	for name, value := range map[string]string{"authorize_url": authorizeURL, "token_url": tokenURL, "graph_url": graphURL} {
 		if err := apps.ValidateBaseURL(value); err != nil {
@@ -331,19 +336,45 @@ func checkScopes(app *apps.App, scopes []string) ([]string, error) {
 	return scopes, nil
 }
 
+// callbackPath is the callback's path relative to the mount point.
+const callbackPath = "/oauth/callback"
+
 // mountPath reads the mount point from the callback URL: the path before
-// /oauth/callback, or "" when the handler is mounted at the root or the
-// URL has another shape.
-func mountPath(redirectURL string) string {
+// /oauth/callback, "" for a handler mounted at the root. ok is false when
+// the URL does not end with /oauth/callback.
+func mountPath(redirectURL string) (prefix string, ok bool) {
 	u, err := url.Parse(redirectURL)
 	if err != nil {
-		return ""
+		return "", false
 	}
-	prefix, ok := strings.CutSuffix(u.Path, "/oauth/callback")
+	prefix, ok = strings.CutSuffix(u.Path, callbackPath)
 	if !ok {
-		return ""
+		return "", false
 	}
-	return prefix
+	return prefix, true
+}
+
+// checkRedirectURL requires an absolute http or https URL whose path is
+// the mount point followed by /oauth/callback.
+func checkRedirectURL(app *apps.App, redirectURL string) error {
+	redirect, err := url.Parse(redirectURL)
+	if redirectURL == "" || err != nil || (redirect.Scheme != "http" && redirect.Scheme != "https") || redirect.Host == "" {
+		return fmt.Errorf("redirect_url %q must be the absolute URL of this handler's %s, as registered with %s", redirectURL, callbackPath, app.DisplayName)
+	}
+	if _, ok := mountPath(redirectURL); !ok {
+		return fmt.Errorf("redirect_url %q must end with %s after the path the handler is mounted at, such as https://gw.example.com/instagram%s for handle /instagram/*", redirectURL, callbackPath, callbackPath)
+	}
+	return nil
+}
+
+// placeholderName returns a config value for an error message when it is
+// a single placeholder, such as {env.INSTAGRAM_CLIENT_ID}, and "" for a
+// literal value, which may be a secret.
+func placeholderName(value string) string {
+	if strings.HasPrefix(value, "{") && strings.HasSuffix(value, "}") && strings.Count(value, "{") == 1 {
+		return value
+	}
+	return ""
 }
 
 var headerPlaceholder = regexp.MustCompile(`^\{http\.request\.header\.([A-Za-z0-9-]+)\}$`)

@@ -309,12 +309,12 @@ func TestHandlerProvisionErrors(t *testing.T) {
 		{
 			name:     "unset client secret variable",
 			change:   func(h *Handler) { h.ClientSecret = "{env.CREDGATE_TEST_UNSET_SECRET}" },
-			wantText: []string{"client_secret is empty"},
+			wantText: []string{"client_secret {env.CREDGATE_TEST_UNSET_SECRET} is empty"},
 		},
 		{
 			name:     "empty client id",
 			change:   func(h *Handler) { h.ClientID = "{env.CREDGATE_TEST_UNSET_ID}" },
-			wantText: []string{"client_id is missing"},
+			wantText: []string{"client_id {env.CREDGATE_TEST_UNSET_ID} is empty"},
 		},
 		{
 			name:     "relative redirect url",
@@ -450,17 +450,22 @@ func TestHandlerResolvesNoAccountWithoutReplacer(t *testing.T) {
 }
 
 func TestMountPathFromRedirectURL(t *testing.T) {
-	tests := []struct{ redirectURL, want string }{
-		{"https://gateway.example.com/instagram/oauth/callback", "/instagram"},
-		{"https://gateway.example.com/apis/instagram/oauth/callback", "/apis/instagram"},
-		{"https://gateway.example.com/oauth/callback", ""},
-		{"https://gateway.example.com/instagram/callback", ""},
-		{"https://gateway.example.com/instagram/oauth/callback/", ""},
-		{"://invalid", ""},
+	tests := []struct {
+		redirectURL string
+		want        string
+		ok          bool
+	}{
+		{"https://gateway.example.com/instagram/oauth/callback", "/instagram", true},
+		{"https://gateway.example.com/apis/instagram/oauth/callback", "/apis/instagram", true},
+		{"https://gateway.example.com/oauth/callback", "", true},
+		{"https://gateway.example.com/instagram/callback", "", false},
+		{"https://gateway.example.com/instagram/oauth/callback/", "", false},
+		{"://invalid", "", false},
 	}
 	for _, tt := range tests {
-		if got := mountPath(tt.redirectURL); got != tt.want {
-			t.Errorf("mountPath(%q) = %q, want %q", tt.redirectURL, got, tt.want)
+		got, ok := mountPath(tt.redirectURL)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("mountPath(%q) = %q, %v, want %q, %v", tt.redirectURL, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -27,7 +27,9 @@ type toolFunction struct {
 }
 
 // serveFunctionList serves GET /functions with every function as a tool
-// definition that OpenAI-style tool calling accepts as it is.
+// definition that OpenAI-style tool calling accepts as it is. The route of
+// each function ends its description, because the tool shape has no field
+// for it.
 func (g *Gateway) serveFunctionList(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -39,7 +41,7 @@ func (g *Gateway) serveFunctionList(w http.ResponseWriter, r *http.Request) {
 	for _, fn := range g.cfg.App.Functions {
 		tools = append(tools, tool{Type: "function", Function: toolFunction{
 			Name:        fn.Name,
-			Description: fn.Description,
+			Description: fmt.Sprintf("%s Route: %s %s.", fn.Description, fn.Method, fn.Path),
 			Parameters:  fn.Parameters,
 		}})
 	}

@@ -364,6 +364,9 @@ func TestFunctionList(t *testing.T) {
 		if fn.Description == "" {
 			t.Errorf("%s: description is empty", fn.Name)
 		}
+		if fn.Name == "INSTAGRAM__GET_USER_MEDIA" && !strings.HasSuffix(fn.Description, " Route: GET /{ig_id}/media.") {
+			t.Errorf("%s: description %q does not end with the route", fn.Name, fn.Description)
+		}
 		var schema struct {
 			Type string `json:"type"`
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,11 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	query := r.URL.Query()
+	if _, owner := g.cfg.Accounts(r); owner == "" && query.Get("owner") == "" {
+		writeError(w, newError(http.StatusBadRequest, CodeMissingOwner,
+			"no owner for the account to link: add ?owner=<id> or set %s", g.cfg.OwnerSource))
+		return
+	}
 	key, gerr := g.accountKey(r, query.Get("owner"))
 	if gerr != nil {
 		writeError(w, gerr)
@@ -56,12 +63,18 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
+// acceptsJSON reports whether the Accept header lists application/json
+// with a quality above zero.
 func acceptsJSON(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		mediaType, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(mediaType), "application/json") {
-			return true
+		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mediaType != "application/json" {
+			continue
 		}
+		if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q <= 0 {
+			continue
+		}
+		return true
 	}
 	return false
 }

@@ -89,7 +89,7 @@ func TestAuthorizeReturnsJSON(t *testing.T) {
 }
 
 func TestAuthorizeRedirectsBrowser(t *testing.T) {
-	for _, accept := range []string{"", "text/html,application/xhtml+xml,*/*;q=0.8"} {
+	for _, accept := range []string{"", "text/html,application/xhtml+xml,*/*;q=0.8", "application/json;q=0, text/html"} {
 		t.Run("accept "+accept, func(t *testing.T) {
 			h := newHarness(t)
 
@@ -181,6 +181,9 @@ func TestAuthorizeMissingOwnerNamesSource(t *testing.T) {
 	reply := decodeError(t, rec, http.StatusBadRequest, gateway.CodeMissingOwner)
 	if !strings.Contains(reply.Error.Message, ownerHeader) {
 		t.Errorf("message %q does not name the %s header", reply.Error.Message, ownerHeader)
+	}
+	if !strings.Contains(reply.Error.Message, "?owner=") {
+		t.Errorf("message %q does not name the owner query parameter", reply.Error.Message)
 	}
 }
 

@@ -24,8 +24,9 @@ start_dev_vault_if_unset() {
 	export VAULT_ADDR="http://127.0.0.1:$1"
 	export VAULT_TOKEN
 	VAULT_TOKEN=$(random_string 24)
-	env -u VAULT_TOKEN HOME="$logs" "$bin/vault" server -dev -dev-listen-address="127.0.0.1:$1" \
-		-dev-root-token-id="$VAULT_TOKEN" -dev-no-store-token >"$logs/vault.log" 2>&1 &
+	# the root token goes through the environment, which ps does not show
+	env -u VAULT_TOKEN HOME="$logs" VAULT_DEV_ROOT_TOKEN_ID="$VAULT_TOKEN" \
+		"$bin/vault" server -dev -dev-listen-address="127.0.0.1:$1" -dev-no-store-token >"$logs/vault.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 1 60); do
 		if "$bin/vault" status >/dev/null 2>&1; then
@@ -37,7 +38,9 @@ start_dev_vault_if_unset() {
 		echo "the dev Vault did not start on 127.0.0.1:$1; see $logs/vault.log" >&2
 		exit 1
 	fi
+	(umask 077 && printf 'export VAULT_ADDR=%s\nexport VAULT_TOKEN=%s\n' "$VAULT_ADDR" "$VAULT_TOKEN" >"$logs/vault.env")
 	echo "started a dev Vault at $VAULT_ADDR (in memory: linked accounts are lost when it stops; log: $logs/vault.log)"
+	echo "  to use the vault CLI on it: source $logs/vault.env, then for example bin/vault kv list secret/credgate/instagram/default"
 }
 
 # ensure_state_key: a random state signing key unless CREDGATE_STATE_KEY is set.

@@ -24,4 +24,9 @@ echo "credgate: http://localhost:$port/instagram/functions lists the functions"
 echo "          http://localhost:$port/instagram/oauth/authorize?owner=alice links an account"
 "$bin/caddy" run --config "$root/Caddyfile" --adapter caddyfile &
 pids+=($!)
-wait "${pids[-1]}"
+
+# stop everything when any part stops, so a dead Vault is not missed
+status=0
+wait -n "${pids[@]}" || status=$?
+echo "a process started by make run exited (status $status); stopping the others. Logs: $logs" >&2
+exit "$status"

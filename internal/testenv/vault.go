@@ -92,10 +92,10 @@ func startVault(t testing.TB, bin, token string) (string, error) {
 	// start the server in its own process group, with a clean environment
 	cmd := exec.Command(bin, "server", "-dev",
 		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port),
-		"-dev-root-token-id="+token,
 		"-dev-no-store-token",
 	)
-	cmd.Env = childEnv(home)
+	// the root token goes through the environment, which ps does not show
+	cmd.Env = append(childEnv(home), "VAULT_DEV_ROOT_TOKEN_ID="+token)
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
