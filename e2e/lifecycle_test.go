@@ -250,3 +250,51 @@ func TestBackgroundRefresh(t *testing.T) {
 		t.Errorf("the sweep failed to remove expired state markers:\n%s", s.secrets.mask(log))
 	}
 }
+
+// TestRefreshOnceAcrossInstances sends concurrent calls for one account due
+// for refresh to two gateways sharing the Vault: the refresh lease in the
+// account lets exactly one of them refresh.
+func TestRefreshOnceAcrossInstances(t *testing.T) {
+	s := newStack(t)
+	first := s.startGateway()
+	second := s.startGateway()
+	s.link(first, "sara")
+	token := s.recordStoredToken("sara")
+
+	now := time.Now().UTC()
+	issued := now.Add(-50 * 24 * time.Hour)
+	expires := now.Add(10 * 24 * time.Hour)
+	s.patchAccount("sara", map[string]any{"issued_at": issued.Format(rfc3339), "expires_at": expires.Format(rfc3339)})
+	if err := s.ig.SetToken(token, issued, expires); err != nil {
+		t.Fatalf("SetToken: %v", err)
+	}
+	s.ig.ResetRequests()
+
+	statuses := make(chan int, 20)
+	for i := range 20 {
+		g := first
+		if i%2 == 1 {
+			g = second
+		}
+		go func() {
+			statuses <- s.do("GET", g.base+"/me", ownerHeader("sara"), nil).status
+		}()
+	}
+	for range 20 {
+		if status := <-statuses; status != http.StatusOK {
+			t.Errorf("status %d, want 200", status)
+		}
+	}
+
+	if n := len(s.requestsTo("refresh")); n != 1 {
+		t.Errorf("refresh requests = %d, want 1 across both instances", n)
+	}
+	account := s.readAccount("sara")
+	s.recordStoredToken("sara")
+	if account["refreshed_at"] == "" {
+		t.Errorf("refreshed_at is empty: the refresh was not stored")
+	}
+	if account["refresh_lease_holder"] != "" {
+		t.Errorf("refresh_lease_holder = %v, want the lease released", account["refresh_lease_holder"])
+	}
+}

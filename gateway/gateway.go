@@ -7,6 +7,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,6 +33,7 @@ const maxBodyBytes = 1 << 20
 // CredentialStore keeps linked accounts. *vault.Store implements it.
 type CredentialStore interface {
 	Get(ctx context.Context, key vault.Key) (*vault.Account, int, error)
+	Put(ctx context.Context, key vault.Key, a *vault.Account, version int) (int, error)
 	Update(ctx context.Context, key vault.Key, fn func(cur *vault.Account) (*vault.Account, error)) (*vault.Account, error)
 	ConsumeState(ctx context.Context, id string, expiresAt time.Time) error
 }
@@ -78,6 +81,9 @@ type Gateway struct {
 	now    func() time.Time
 	allow  []*url.URL
 	flight singleflight.Group
+
+	// instanceID names this gateway as the holder of refresh leases.
+	instanceID string
 }
 
 // New checks cfg and builds a Gateway.
@@ -86,7 +92,11 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, errors.New("gateway config needs App, Provider, Store, States, Upstream and Accounts")
 	}
 
-	g := &Gateway{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	instanceID, err := randomInstanceID()
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Logger, now: cfg.Now, instanceID: instanceID}
 	if g.log == nil {
 		g.log = zap.NewNop()
 	}
@@ -108,6 +118,15 @@ func New(cfg Config) (*Gateway, error) {
 		g.allow = append(g.allow, u)
 	}
 	return g, nil
+}
+
+// randomInstanceID returns 96 random bits, hex-encoded.
+func randomInstanceID() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating the gateway instance id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // AppName returns the name of the gateway's app, such as "instagram".

@@ -298,8 +298,9 @@ type memoryStore struct {
 	// failWrites, when set, is returned by every account write.
 	failWrites error
 
-	// beforeWrite runs inside Update after fn and before the write, without
-	// the lock, so a test can play a concurrent writer.
+	// beforeWrite runs before every write of Put, and inside Update after
+	// fn and before the write, without the lock, so a test can play a
+	// concurrent writer.
 	beforeWrite func()
 }
 
@@ -409,6 +410,21 @@ func (s *memoryStore) List(ctx context.Context, app, tenant string) ([]string, e
 	}
 	slices.Sort(owners)
 	return owners, nil
+}
+
+// Put writes an account with check-and-set, like vault.Store.Put.
+func (s *memoryStore) Put(ctx context.Context, key vault.Key, account *vault.Account, version int) (int, error) {
+	s.mu.Lock()
+	hook := s.beforeWrite
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+
+	if err := s.put(key, account, version); err != nil {
+		return 0, err
+	}
+	return version + 1, nil
 }
 
 // put writes an account when version is the current one (0 for none).
@@ -699,9 +715,25 @@ func newHarness(t *testing.T) *harness {
 
 // serve runs one request through the gateway.
 func (h *harness) serve(r *http.Request) *httptest.ResponseRecorder {
+	return h.serveWith(h.gateway, r)
+}
+
+// serveWith runs one request through g, such as a second gateway.
+func (h *harness) serveWith(g *gateway.Gateway, r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.gateway.ServeHTTP(rec, r)
+	g.ServeHTTP(rec, r)
 	return rec
+}
+
+// secondGateway builds another gateway on the harness's store, provider
+// and upstream, as a second instance sharing the Vault would be.
+func (h *harness) secondGateway(t *testing.T) *gateway.Gateway {
+	t.Helper()
+	g, err := gateway.New(h.config)
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	return g
 }
 
 // request builds a client request acting for testOwner.

@@ -32,10 +32,8 @@ type SweepResult struct {
 // are logged and counted, and the sweep goes on; the error is only for a
 // listing that failed.
 //
-// TODO: instances sharing a Vault sweep independently, so two of them may
-// refresh one account at about the same time. Check-and-set keeps one
-// result and both tokens stay valid, but a lease in Vault would save the
-// second refresh call.
+// Instances sharing a Vault sweep independently; the refresh lease lets
+// only one of them refresh each account.
 func (g *Gateway) Sweep(ctx context.Context, lister AccountLister) (SweepResult, error) {
 	var result SweepResult
 	app := g.cfg.App.Name
@@ -78,7 +76,11 @@ func (g *Gateway) sweepAccount(ctx context.Context, key vault.Key, result *Sweep
 	case oauthflow.Expired:
 		result.Expired++
 	case oauthflow.RefreshDue:
-		if _, err := g.refresh(ctx, key, account); err != nil {
+		_, err := g.refresh(ctx, key, account)
+		if errors.Is(err, errRefreshInProgress) {
+			return
+		}
+		if err != nil {
 			result.Failed++
 			g.log.Error("background token refresh failed",
 				append(accountLogFields(key), zap.String("step", "refresh"), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -38,6 +39,9 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 		return nil, g.reauthorizationError(key, fmt.Sprintf("the token expired at %s and can no longer be refreshed", account.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
 	case oauthflow.RefreshDue:
 		refreshed, err := g.refresh(ctx, key, account)
+		if errors.Is(err, errRefreshInProgress) {
+			return account, nil
+		}
 		if err != nil {
 			g.log.Error("token refresh failed",
 				append(accountLogFields(key), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)
@@ -53,60 +57,117 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 	}
 }
 
+// errRefreshInProgress means another gateway instance holds the refresh
+// lease of the account; its token is still valid and stays in use.
+var errRefreshInProgress = errors.New("another gateway instance is refreshing this token")
+
 // refresh swaps the account's token for a new one and stores it. Concurrent
-// calls for one account in this process share one refresh; across
-// processes, the check-and-set write keeps whichever token is newer.
+// calls for one account in this process share one refresh. Across
+// processes, a lease written into the account with check-and-set lets one
+// instance refresh while the others keep using the current token, so
+// instances coordinate through Vault alone, with no lock server.
 func (g *Gateway) refresh(ctx context.Context, key vault.Key, seen *vault.Account) (*vault.Account, error) {
 	result, err, _ := g.flight.Do(key.App+"/"+key.Tenant+"/"+key.Owner, func() (any, error) {
 		// the refresh outlives the request that started it, so that one
 		// client giving up does not waste the refresh for the others
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.RefreshTimeout)
 		defer cancel()
-
-		current, _, err := g.cfg.Store.Get(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("re-reading before refresh: %w", err)
-		}
-		if current.AccessToken != seen.AccessToken || current.Status != vault.StatusActive {
-			// another request or instance refreshed or re-linked meanwhile
-			return current, nil
-		}
-
-		token, err := g.cfg.Provider.RefreshToken(ctx, current.AccessToken)
-		if err != nil {
-			return nil, err
-		}
-
-		stored, err := g.cfg.Store.Update(ctx, key, func(latest *vault.Account) (*vault.Account, error) {
-			if latest == nil {
-				return nil, fmt.Errorf("account was unlinked during the refresh: %w", vault.ErrNotFound)
-			}
-			if latest.AccessToken != current.AccessToken || !latest.LinkedAt.Equal(current.LinkedAt) {
-				// a newer token was stored meanwhile; never overwrite it
-				return nil, nil
-			}
-			next := *latest
-			next.AccessToken = token.AccessToken
-			if token.TokenType != "" {
-				next.TokenType = token.TokenType
-			}
-			next.IssuedAt = token.IssuedAt
-			next.ExpiresAt = token.ExpiresAt
-			next.RefreshedAt = g.now().UTC()
-			return &next, nil
-		})
-		if err != nil {
-			// NOTE: the provider may already have rotated the token; the old
-			// one stays valid until its own expiry, so the next call retries.
-			return nil, fmt.Errorf("storing the refreshed token: %w", err)
-		}
-		g.log.Info("token refreshed", append(accountLogFields(key), zap.Time("expires_at", stored.ExpiresAt))...)
-		return stored, nil
+		return g.refreshWithLease(ctx, key, seen)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return result.(*vault.Account), nil
+}
+
+func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vault.Account) (*vault.Account, error) {
+	current, version, err := g.cfg.Store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("re-reading before refresh: %w", err)
+	}
+	if current.AccessToken != seen.AccessToken || current.Status != vault.StatusActive {
+		// another request or instance refreshed or re-linked meanwhile
+		return current, nil
+	}
+	now := g.now()
+	if g.leasedByOther(current, now) {
+		return nil, errRefreshInProgress
+	}
+
+	// take the lease
+	leased := *current
+	leased.RefreshLeaseHolder = g.instanceID
+	leased.RefreshLeaseUntil = now.Add(g.cfg.RefreshTimeout + leaseMargin).UTC()
+	leaseVersion, err := g.cfg.Store.Put(ctx, key, &leased, version)
+	if errors.Is(err, vault.ErrVersionConflict) {
+		return g.afterLostRace(ctx, key, seen)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("taking the refresh lease: %w", err)
+	}
+
+	token, refreshErr := g.cfg.Provider.RefreshToken(ctx, current.AccessToken)
+
+	// store the new token and release the lease in one write
+	next := leased
+	next.RefreshLeaseHolder = ""
+	next.RefreshLeaseUntil = time.Time{}
+	if refreshErr == nil {
+		next.AccessToken = token.AccessToken
+		if token.TokenType != "" {
+			next.TokenType = token.TokenType
+		}
+		next.IssuedAt = token.IssuedAt
+		next.ExpiresAt = token.ExpiresAt
+		next.RefreshedAt = g.now().UTC()
+	}
+	_, err = g.cfg.Store.Put(ctx, key, &next, leaseVersion)
+	if refreshErr != nil {
+		if err != nil {
+			// the lease ends by itself at RefreshLeaseUntil
+			g.log.Warn("releasing refresh lease failed", append(accountLogFields(key), zap.Error(err))...)
+		}
+		return nil, refreshErr
+	}
+	if errors.Is(err, vault.ErrVersionConflict) {
+		// re-linked or marked meanwhile: what was written wins. The old
+		// token stays valid until its own expiry.
+		latest, _, getErr := g.cfg.Store.Get(ctx, key)
+		if getErr != nil {
+			return nil, fmt.Errorf("storing the refreshed token: %w", err)
+		}
+		return latest, nil
+	}
+	if err != nil {
+		// NOTE: the provider may already have rotated the token; the old
+		// one stays valid until its own expiry, so a later try repeats it.
+		return nil, fmt.Errorf("storing the refreshed token: %w", err)
+	}
+	g.log.Info("token refreshed", append(accountLogFields(key), zap.Time("expires_at", next.ExpiresAt))...)
+	return &next, nil
+}
+
+// leaseMargin is added to the refresh timeout for the lease's length, so a
+// lease never ends while its holder may still write.
+const leaseMargin = 30 * time.Second
+
+// leasedByOther reports whether another instance holds a live lease.
+func (g *Gateway) leasedByOther(a *vault.Account, now time.Time) bool {
+	return a.RefreshLeaseHolder != "" && a.RefreshLeaseHolder != g.instanceID && now.Before(a.RefreshLeaseUntil)
+}
+
+// afterLostRace reads what another writer stored when taking the lease
+// failed: a new token is used at once, otherwise another instance holds
+// the lease.
+func (g *Gateway) afterLostRace(ctx context.Context, key vault.Key, seen *vault.Account) (*vault.Account, error) {
+	latest, _, err := g.cfg.Store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("re-reading after a concurrent write: %w", err)
+	}
+	if latest.AccessToken != seen.AccessToken || latest.Status != vault.StatusActive {
+		return latest, nil
+	}
+	return nil, errRefreshInProgress
 }
 
 // markReauthorizationRequired records that the provider rejected token, so

@@ -31,6 +31,14 @@ type Account struct {
 	RefreshedAt  time.Time // zero until the first refresh
 	Status       string    // StatusActive or StatusReauthorizationRequired
 	StatusReason string
+
+	// RefreshLeaseHolder and RefreshLeaseUntil name the gateway instance
+	// that is refreshing the token and until when, so that instances
+	// sharing the Vault do not refresh one token twice. Both are zero when
+	// no refresh runs. Records written before these fields existed read as
+	// zero.
+	RefreshLeaseHolder string
+	RefreshLeaseUntil  time.Time
 }
 
 // Field names of an account secret in Vault.
@@ -46,6 +54,8 @@ const (
 	fieldRefreshedAt  = "refreshed_at"
 	fieldStatus       = "status"
 	fieldStatusReason = "status_reason"
+	fieldLeaseHolder  = "refresh_lease_holder"
+	fieldLeaseUntil   = "refresh_lease_until"
 )
 
 // encodeAccount returns the secret data for an account.
@@ -74,11 +84,14 @@ func encodeAccount(a *Account) (map[string]any, error) {
 		fieldRefreshedAt:  formatTime(a.RefreshedAt),
 		fieldStatus:       a.Status,
 		fieldStatusReason: a.StatusReason,
+		fieldLeaseHolder:  a.RefreshLeaseHolder,
+		fieldLeaseUntil:   formatTime(a.RefreshLeaseUntil),
 	}, nil
 }
 
 // decodeAccount parses the secret data of an account. Every field written by
-// encodeAccount must be present with its type. Unknown fields are ignored, so
+// encodeAccount must be present with its type, except the refresh lease,
+// which older records lack. Unknown fields are ignored, so
 // that a later version may add fields. No error quotes the access token.
 //
 // A user id stored as a JSON number is rejected: Vault 1.21 keeps numbers as
@@ -98,6 +111,10 @@ func decodeAccount(data map[string]any) (*Account, error) {
 		RefreshedAt:  d.timeField(fieldRefreshedAt),
 		Status:       d.stringField(fieldStatus),
 		StatusReason: d.stringField(fieldStatusReason),
+	}
+	if _, ok := data[fieldLeaseHolder]; ok {
+		a.RefreshLeaseHolder = d.stringField(fieldLeaseHolder)
+		a.RefreshLeaseUntil = d.timeField(fieldLeaseUntil)
 	}
 	if d.err != nil {
 		return nil, d.err

@@ -1,0 +1,109 @@
+package gateway_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// Another instance holds a live refresh lease: this one must not refresh
+// too, and the call goes on with the current token.
+func TestRefreshSkippedWhileLeased(t *testing.T) {
+	h := newHarness(t)
+	account := h.seedAccount(t, testStoredToken, 50*day, 10*day)
+	account.RefreshLeaseHolder = "another-instance"
+	account.RefreshLeaseUntil = h.clock.Now().Add(time.Minute)
+	h.store.seed(t, testKey(), account)
+
+	rec := h.serve(request(http.MethodGet, "/me", "", ""))
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
+	}
+	if n := len(h.instagram.refreshedTokens()); n != 0 {
+		t.Errorf("refresh requests = %d, want 0 while another instance holds the lease", n)
+	}
+	if got := h.upstream.onlyCall(t).Header.Get("Authorization"); got != "Bearer "+testStoredToken {
+		t.Errorf("the call did not use the current token")
+	}
+	if entries := h.logs.find(t, "token refresh failed"); len(entries) != 0 {
+		t.Errorf("a held lease was logged as a failed refresh")
+	}
+}
+
+// A lease whose holder died ends by itself, and the next call refreshes.
+func TestRefreshTakesOverExpiredLease(t *testing.T) {
+	h := newHarness(t)
+	account := h.seedAccount(t, testStoredToken, 50*day, 10*day)
+	account.RefreshLeaseHolder = "a-dead-instance"
+	account.RefreshLeaseUntil = h.clock.Now().Add(-time.Second)
+	h.store.seed(t, testKey(), account)
+
+	rec := h.serve(request(http.MethodGet, "/me", "", ""))
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
+	}
+	if n := len(h.instagram.refreshedTokens()); n != 1 {
+		t.Fatalf("refresh requests = %d, want 1", n)
+	}
+	stored := h.store.account(testKey())
+	if stored.AccessToken != testRefreshedToken {
+		t.Error("the refreshed token was not stored")
+	}
+	if stored.RefreshLeaseHolder != "" || !stored.RefreshLeaseUntil.IsZero() {
+		t.Errorf("the lease was not released: holder %q until %s", stored.RefreshLeaseHolder, stored.RefreshLeaseUntil)
+	}
+}
+
+// A failed refresh releases the lease, so the next try need not wait.
+func TestRefreshFailureReleasesLease(t *testing.T) {
+	h := newHarness(t)
+	h.seedAccount(t, testStoredToken, 50*day, 10*day)
+	h.instagram.setRefresh(http.StatusInternalServerError, 0)
+
+	rec := h.serve(request(http.MethodGet, "/me", "", ""))
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
+	}
+	stored := h.store.account(testKey())
+	if stored.AccessToken != testStoredToken {
+		t.Error("the stored token changed after a failed refresh")
+	}
+	if stored.RefreshLeaseHolder != "" || !stored.RefreshLeaseUntil.IsZero() {
+		t.Errorf("the lease was not released: holder %q until %s", stored.RefreshLeaseHolder, stored.RefreshLeaseUntil)
+	}
+}
+
+// Two gateways sharing one store play two instances: concurrent calls on
+// both refresh the token once.
+func TestRefreshOnceAcrossInstances(t *testing.T) {
+	h := newHarness(t)
+	h.seedAccount(t, testStoredToken, 50*day, 10*day)
+	h.instagram.setRefresh(0, 100*time.Millisecond) // succeed, slowly
+	other := h.secondGateway(t)
+
+	done := make(chan int, 10)
+	for i := range 10 {
+		go func() {
+			if i%2 == 0 {
+				done <- h.serve(request(http.MethodGet, "/me", "", "")).Code
+				return
+			}
+			done <- h.serveWith(other, request(http.MethodGet, "/me", "", "")).Code
+		}()
+	}
+	for range 10 {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("status = %d, want 200", code)
+		}
+	}
+
+	if n := len(h.instagram.refreshedTokens()); n != 1 {
+		t.Errorf("refresh requests = %d, want 1 across both instances", n)
+	}
+	if stored := h.store.account(testKey()); stored.AccessToken != testRefreshedToken {
+		t.Error("the refreshed token was not stored")
+	}
+}
