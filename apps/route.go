@@ -172,7 +172,7 @@ func (f *Function) readStrings(section string, values url.Values) (map[string]an
 const maxQuotedValue = 64
 
 // parseTyped reads a query or form value as the declared type. It returns
-// a problem that quotes the value and says how to write it when the value
+// a problem that quotes the value and shows how to write it when the value
 // does not parse. A value of an undeclared parameter stays a string, and
 // the schema check rejects it.
 func parseTyped(typ, raw string) (any, string) {
