@@ -275,3 +275,25 @@ func parseTime(t *testing.T, account map[string]any, field string) time.Time {
 	}
 	return parsed
 }
+
+// TestJSONConfig runs the gateway from a JSON config like the README's:
+// link an account and call a function by route and by name.
+func TestJSONConfig(t *testing.T) {
+	s := newStack(t)
+	g := s.startGatewayWith(gatewayOptions{json: true})
+	s.link(g, "tomas")
+	token := s.recordStoredToken("tomas")
+
+	for _, call := range allFunctionCalls {
+		if call.name != "INSTAGRAM__GET_USER_MEDIA" {
+			continue
+		}
+		s.ig.ResetRequests()
+		resp := s.do(call.method, g.base+call.path+"?"+call.query, ownerHeader("tomas"), nil)
+		checkUpstreamCall(t, s, call, resp, token)
+
+		s.ig.ResetRequests()
+		resp = s.do("POST", g.base+"/functions/"+call.name, ownerHeader("tomas"), []byte(call.args))
+		checkUpstreamCall(t, s, call, resp, token)
+	}
+}

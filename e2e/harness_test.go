@@ -145,6 +145,38 @@ http://127.0.0.1:%[1]d {
 }
 `
 
+// jsonTemplate is the JSON config of the README, with secrets as {env.*}
+// placeholders resolved at provision.
+const jsonTemplate = `{
+  "admin": {"disabled": true},
+  "logging": {"logs": {"default": {"level": "DEBUG"}}},
+  "apps": {
+    "credgate": {
+      "vault": {"address": "{env.E2E_VAULT_ADDR}", "token": "{env.E2E_VAULT_TOKEN}", "mount": "secret", "prefix": "credgate"},
+      "state_key": "{env.E2E_STATE_KEY}",
+      "allow_return_to": ["%[3]s"]
+    },
+    "http": {"servers": {"gateway": {
+      "listen": ["127.0.0.1:%[1]d"],
+      "routes": [{
+        "match": [{"path": ["/instagram/*"]}],
+        "handle": [{
+          "handler": "credgate",
+          "app": "instagram",
+          "client_id": "%[4]s",
+          "client_secret": "{env.E2E_CLIENT_SECRET}",
+          "redirect_url": "http://127.0.0.1:%[1]d/instagram/oauth/callback",
+          "scopes": ["instagram_business_basic", "instagram_business_content_publish"],
+          "refresh_window": "360h",
+          "authorize_url": "%[2]s/oauth/authorize",
+          "token_url": "%[2]s/oauth/access_token",
+          "graph_url": "%[5]s"
+        }]
+      }]
+    }}}
+  }
+}`
+
 // gatewayOptions change one gateway's surroundings for fault tests.
 type gatewayOptions struct {
 	graphURL  string // default: the local Instagram server
@@ -152,6 +184,7 @@ type gatewayOptions struct {
 	cacheTTL  string // token_cache_ttl; default 0, no cache
 	interval  string // refresh_interval; default 1h
 	timeout   string // upstream_timeout; default 60s
+	json      bool   // configure Caddy with JSON instead of a Caddyfile
 }
 
 // startGateway starts a Caddy process with credgate mounted at /instagram
@@ -182,9 +215,15 @@ func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
-	caddyfile := filepath.Join(dir, "Caddyfile")
+	configPath := filepath.Join(dir, "Caddyfile")
 	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL, opts.interval, opts.timeout)
-	if err := os.WriteFile(caddyfile, []byte(content), 0o600); err != nil {
+	args := []string{"run", "--config", configPath, "--adapter", "caddyfile"}
+	if opts.json {
+		configPath = filepath.Join(dir, "caddy.json")
+		content = fmt.Sprintf(jsonTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL)
+		args = []string{"run", "--config", configPath}
+	}
+	if err := os.WriteFile(configPath, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "caddy.log")
@@ -193,7 +232,7 @@ func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(s.caddyBin, "run", "--config", caddyfile, "--adapter", "caddyfile")
+	cmd := exec.Command(s.caddyBin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"HOME="+dir,
