@@ -107,8 +107,22 @@ type VaultConfig struct {
 	// linked accounts at <prefix>/<app>/<tenant>/<owner>. Default: credgate.
 	Prefix string `json:"prefix,omitempty"`
 
-	// Timeout bounds each Vault request. Default: 10s.
+	// Timeout bounds each Vault request, retries included. Default (and
+	// 0): 10s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// CACert is the path of a PEM file with the CA certificates that sign
+	// Vault's certificate. Default: the system's roots.
+	CACert string `json:"ca_cert,omitempty"`
+
+	// ClientCert and ClientKey are the paths of a PEM client certificate
+	// and its key, for a Vault that requires TLS client authentication.
+	ClientCert string `json:"client_cert,omitempty"`
+	ClientKey  string `json:"client_key,omitempty"`
+
+	// TLSServerName is the name checked against Vault's certificate when
+	// it differs from the host in Address.
+	TLSServerName string `json:"tls_server_name,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -151,6 +165,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		Mount:     a.Vault.Mount,
 		Prefix:    a.Vault.Prefix,
 		Timeout:   time.Duration(a.Vault.Timeout),
+
+		CACert:        repl.ReplaceAll(a.Vault.CACert, ""),
+		ClientCert:    repl.ReplaceAll(a.Vault.ClientCert, ""),
+		ClientKey:     repl.ReplaceAll(a.Vault.ClientKey, ""),
+		TLSServerName: repl.ReplaceAll(a.Vault.TLSServerName, ""),
 	})
 	if err != nil {
 		return fmt.Errorf("credgate: vault: %w", err)

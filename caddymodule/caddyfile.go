@@ -30,6 +30,10 @@ func init() {
 //				mount     <kv-v2 mount>     # default secret
 //				prefix    <path prefix>     # default credgate
 //				timeout   <duration>        # default 10s
+//				ca_cert   <pem file>        # default: system roots
+//				client_cert <pem file>
+//				client_key  <pem file>
+//				tls_server_name <name>
 //			}
 //			state_key       <at least 32 bytes>
 //			allow_return_to <url prefix...>
@@ -152,8 +156,16 @@ func (v *VaultConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("invalid vault timeout %q: %v", value, err)
 			}
 			v.Timeout = caddy.Duration(dur)
+		case "ca_cert":
+			v.CACert = value
+		case "client_cert":
+			v.ClientCert = value
+		case "client_key":
+			v.ClientKey = value
+		case "tls_server_name":
+			v.TLSServerName = value
 		default:
-			return d.Errf("unrecognized vault option %q; use address, token, namespace, mount, prefix or timeout", name)
+			return d.Errf("unrecognized vault option %q; use address, token, namespace, mount, prefix, timeout, ca_cert, client_cert, client_key or tls_server_name", name)
 		}
 	}
 	return nil

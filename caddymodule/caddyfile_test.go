@@ -221,6 +221,10 @@ func TestGlobalOptionVaultBlock(t *testing.T) {
 			mount     kv
 			prefix    gateways/credgate
 			timeout   5s
+			ca_cert /etc/vault/ca.pem
+			client_cert /etc/vault/client.pem
+			client_key /etc/vault/client-key.pem
+			tls_server_name vault.internal
 		}
 		state_key       {env.CREDGATE_STATE_KEY}
 		allow_return_to https://app.example.com/ok https://admin.example.com/
@@ -251,6 +255,10 @@ func TestGlobalOptionVaultBlock(t *testing.T) {
 	}
 	if got := time.Duration(app.Vault.Timeout); got != 5*time.Second {
 		t.Errorf("vault timeout = %s, want 5s", got)
+	}
+	if app.Vault.CACert != "/etc/vault/ca.pem" || app.Vault.ClientCert != "/etc/vault/client.pem" ||
+		app.Vault.ClientKey != "/etc/vault/client-key.pem" || app.Vault.TLSServerName != "vault.internal" {
+		t.Errorf("vault TLS options = %q, %q, %q, %q", app.Vault.CACert, app.Vault.ClientCert, app.Vault.ClientKey, app.Vault.TLSServerName)
 	}
 	if got := time.Duration(app.TokenCacheTTL); got != 30*time.Second {
 		t.Errorf("token_cache_ttl = %s, want 30s", got)

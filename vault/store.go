@@ -58,6 +58,20 @@ type Config struct {
 	// gateway, and may contain slashes. Default "credgate".
 	Prefix string
 
+	// CACert is the path of a PEM file with the CA certificates that sign
+	// the Vault server's certificate. Empty uses the system's roots.
+	CACert string
+
+	// ClientCert and ClientKey are the paths of a PEM client certificate
+	// and its key, for Vault servers that require TLS client
+	// authentication. Both or neither.
+	ClientCert string
+	ClientKey  string
+
+	// TLSServerName is the name checked against the server's certificate
+	// when it differs from the host in Address.
+	TLSServerName string
+
 	// Timeout bounds each Vault request, retries included. A request that
 	// fails with a connection error or a 412, 429 or 5xx status is retried up
 	// to twice, after waits of 1 to 1.5 and 2 to 3 seconds. Default 10s.
@@ -168,6 +182,21 @@ func newClient(address string, cfg Config) (*api.Client, error) {
 		MaxRetries:   2,
 		MinRetryWait: time.Second,
 		MaxRetryWait: 1500 * time.Millisecond,
+	}
+
+	if cfg.CACert != "" || cfg.ClientCert != "" || cfg.ClientKey != "" || cfg.TLSServerName != "" {
+		if (cfg.ClientCert == "") != (cfg.ClientKey == "") {
+			return nil, errors.New("set both client_cert and client_key, or neither")
+		}
+		err := clientConfig.ConfigureTLS(&api.TLSConfig{
+			CACert:        cfg.CACert,
+			ClientCert:    cfg.ClientCert,
+			ClientKey:     cfg.ClientKey,
+			TLSServerName: cfg.TLSServerName,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("configure vault TLS: %w", err)
+		}
 	}
 
 	// NOTE: api.NewClient still parses the VAULT_* variables through
