@@ -225,6 +225,7 @@ func checkUpstreamCall(t *testing.T, s *stack, call functionCall, resp *response
 	if resp.header.Get("X-App-Usage") == "" {
 		t.Errorf("the X-App-Usage header of the API reply did not reach the client")
 	}
+
 	calls := s.upstreamCalls()
 	if len(calls) != 1 {
 		t.Fatalf("the API received %d calls, want 1", len(calls))
@@ -236,6 +237,7 @@ func checkUpstreamCall(t *testing.T, s *stack, call functionCall, resp *response
 	if got.Path != call.upstreamPath {
 		t.Errorf("upstream path = %s, want %s", got.Path, call.upstreamPath)
 	}
+
 	query, err := url.ParseQuery(got.RawQuery)
 	if err != nil {
 		t.Fatalf("upstream query %q: %v", got.RawQuery, err)
@@ -249,6 +251,7 @@ func checkUpstreamCall(t *testing.T, s *stack, call functionCall, resp *response
 	if call.upstreamBody == "" && got.Body != "" {
 		t.Errorf("upstream body = %q, want none", got.Body)
 	}
+
 	if got.Authorization != "Bearer "+token {
 		t.Errorf("upstream Authorization is not the stored token as a Bearer credential")
 	}
