@@ -4,9 +4,12 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -298,5 +301,65 @@ func TestJSONConfig(t *testing.T) {
 		s.ig.ResetRequests()
 		resp = s.do("POST", g.base+"/functions/"+call.name, ownerHeader("tomas"), []byte(call.args))
 		checkUpstreamCall(t, s, call, resp, token)
+	}
+}
+
+// TestTenantsFromBasicAuth runs the README's authentication example: the
+// authenticated user is the tenant, clients without credentials are
+// rejected, and the end user's browser reaches the callback without any.
+func TestTenantsFromBasicAuth(t *testing.T) {
+	s := newStack(t)
+	hash, err := exec.Command(s.caddyBin, "hash-password", "--plaintext", "service-password-1").Output()
+	if err != nil {
+		t.Fatalf("caddy hash-password: %v", err)
+	}
+	auth := fmt.Sprintf("\t\t@clients not path /instagram/oauth/callback\n\t\tbasic_auth @clients {\n\t\t\tbilling-service %s\n\t\t\tsupport-service %s\n\t\t}",
+		strings.TrimSpace(string(hash)), strings.TrimSpace(string(hash)))
+	g := s.startGatewayWith(gatewayOptions{clientAuth: auth})
+	s.secrets.add("service-password-1")
+
+	withUser := func(user string) map[string]string {
+		credentials := base64.StdEncoding.EncodeToString([]byte(user + ":service-password-1"))
+		return map[string]string{"Authorization": "Basic " + credentials, "Accept": "application/json", "X-Linked-Account-Owner": "shop"}
+	}
+
+	// no credentials: basic_auth rejects before credgate
+	if resp := s.do("GET", g.base+"/me", ownerHeader("shop"), nil); resp.status != http.StatusUnauthorized {
+		t.Errorf("call without credentials: status %d, want 401", resp.status)
+	}
+
+	// the billing service links its "shop"; the browser needs no credentials
+	resp := s.do("GET", g.base+"/oauth/authorize?owner=shop", withUser("billing-service"), nil)
+	authURL, _ := resp.json(t)["authorization_url"].(string)
+	if authURL == "" {
+		t.Fatalf("authorize: status %d: %s", resp.status, resp.body)
+	}
+	s.recordStateOf(authURL)
+	callback := s.consent(authURL)
+	if resp := s.do("GET", callback, nil, nil); resp.status != http.StatusOK {
+		t.Fatalf("callback without credentials: status %d: %s", resp.status, resp.body)
+	}
+
+	secret, err := s.vault.KVv2("secret").Get(t.Context(), "credgate/instagram/billing-service/shop")
+	if err != nil {
+		t.Fatalf("the account is not stored under the tenant billing-service: %v", err)
+	}
+	token, _ := secret.Data["access_token"].(string)
+	s.secrets.add(token)
+
+	// the same owner name under another tenant is another account
+	if resp := s.do("GET", g.base+"/me", withUser("billing-service"), nil); resp.status != http.StatusOK {
+		t.Errorf("billing-service call: status %d: %s", resp.status, resp.body)
+	}
+	resp = s.do("GET", g.base+"/me", withUser("support-service"), nil)
+	if resp.status != http.StatusNotFound || resp.errorCode(t) != "account_not_linked" {
+		t.Errorf("support-service call: status %d, want 404 account_not_linked: %s", resp.status, resp.body)
+	}
+
+	// the client's Basic credentials never reach the API
+	for _, call := range s.upstreamCalls() {
+		if strings.HasPrefix(call.Authorization, "Basic ") {
+			t.Errorf("the client's Basic credentials reached the API")
+		}
 	}
 }

@@ -131,6 +131,7 @@ http://127.0.0.1:%[1]d {
 		}
 	}
 	handle /instagram/* {
+%[9]s
 		credgate instagram {
 			client_id %[4]s
 			client_secret {env.E2E_CLIENT_SECRET}
@@ -179,12 +180,13 @@ const jsonTemplate = `{
 
 // gatewayOptions change one gateway's surroundings for fault tests.
 type gatewayOptions struct {
-	graphURL  string // default: the local Instagram server
-	vaultAddr string // default: the dev Vault
-	cacheTTL  string // token_cache_ttl; default 0, no cache
-	interval  string // refresh_interval; default 1h
-	timeout   string // upstream_timeout; default 60s
-	json      bool   // configure Caddy with JSON instead of a Caddyfile
+	graphURL   string // default: the local Instagram server
+	vaultAddr  string // default: the dev Vault
+	cacheTTL   string // token_cache_ttl; default 0, no cache
+	interval   string // refresh_interval; default 1h
+	timeout    string // upstream_timeout; default 60s
+	json       bool   // configure Caddy with JSON instead of a Caddyfile
+	clientAuth string // Caddyfile lines before the credgate directive, such as basic_auth
 }
 
 // startGateway starts a Caddy process with credgate mounted at /instagram
@@ -216,7 +218,7 @@ func (s *stack) startGatewayWith(opts gatewayOptions) *gatewayInstance {
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	configPath := filepath.Join(dir, "Caddyfile")
-	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL, opts.interval, opts.timeout)
+	content := fmt.Sprintf(caddyfileTemplate, port, s.igURL, returnPrefix, clientID, opts.graphURL, opts.cacheTTL, opts.interval, opts.timeout, opts.clientAuth)
 	args := []string{"run", "--config", configPath, "--adapter", "caddyfile"}
 	if opts.json {
 		configPath = filepath.Join(dir, "caddy.json")
