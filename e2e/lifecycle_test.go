@@ -208,14 +208,22 @@ func TestBackgroundRefresh(t *testing.T) {
 
 	s.link(g, "quinn")
 	s.link(g, "rosa")
+	s.link(g, "uma")
 	due := s.recordStoredToken("quinn")
 	young := s.recordStoredToken("rosa")
+	revoked := s.recordStoredToken("uma")
 
 	issued := now.Add(-50 * 24 * time.Hour)
 	expires := now.Add(10 * 24 * time.Hour)
-	s.patchAccount("quinn", map[string]any{"issued_at": issued.Format(rfc3339), "expires_at": expires.Format(rfc3339)})
-	if err := s.ig.SetToken(due, issued, expires); err != nil {
-		t.Fatalf("SetToken: %v", err)
+	for owner, token := range map[string]string{"quinn": due, "uma": revoked} {
+		s.patchAccount(owner, map[string]any{"issued_at": issued.Format(rfc3339), "expires_at": expires.Format(rfc3339)})
+		if err := s.ig.SetToken(token, issued, expires); err != nil {
+			t.Fatalf("SetToken: %v", err)
+		}
+	}
+	// uma's token was revoked (a password change): its refresh gets 190
+	if err := s.ig.RevokeToken(revoked); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
 	}
 	s.patchAccount("rosa", map[string]any{"expires_at": now.Add(5 * 24 * time.Hour).Format(rfc3339)})
 	s.ig.ResetRequests()
@@ -230,9 +238,16 @@ func TestBackgroundRefresh(t *testing.T) {
 	}
 	s.recordStoredToken("quinn")
 
+	for s.readAccount("uma")["status"] != "reauthorization_required" {
+		if time.Now().After(deadline) {
+			t.Fatalf("uma's revoked token was not marked within 15 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
 	refreshes := s.requestsTo("refresh")
-	if len(refreshes) != 1 {
-		t.Errorf("refresh requests = %d, want 1", len(refreshes))
+	if len(refreshes) != 2 {
+		t.Errorf("refresh requests = %d, want 2 (quinn's and uma's)", len(refreshes))
 	}
 	for _, r := range refreshes {
 		if strings.Contains(r.RawQuery, young) {

@@ -97,6 +97,9 @@ type fakeInstagram struct {
 	// refreshStatus, when not 0, is the status of a failed refresh reply.
 	refreshStatus int
 
+	// refreshBody, when set, is the body of a failed refresh reply.
+	refreshBody string
+
 	// refreshDelay holds each refresh reply back, so concurrent calls
 	// overlap with the refresh.
 	refreshDelay time.Duration
@@ -187,12 +190,15 @@ func (f *fakeInstagram) serveRefresh(w http.ResponseWriter, r *http.Request) {
 
 	f.mu.Lock()
 	f.refreshTokens = append(f.refreshTokens, query.Get("access_token"))
-	status, delay := f.refreshStatus, f.refreshDelay
+	status, delay, body := f.refreshStatus, f.refreshDelay, f.refreshBody
 	f.mu.Unlock()
 
 	time.Sleep(delay)
 	if status != 0 {
-		writeReply(w, status, `{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","code":2,"is_transient":true}}`)
+		if body == "" {
+			body = `{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","code":2,"is_transient":true}}`
+		}
+		writeReply(w, status, body)
 		return
 	}
 	if query.Get("grant_type") != "ig_refresh_token" || query.Get("access_token") == "" || query.Has("client_secret") {
@@ -241,6 +247,13 @@ func (f *fakeInstagram) breakPath(path, mode string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.broken[path] = mode
+}
+
+// setRefreshError makes every refresh fail with status and body.
+func (f *fakeInstagram) setRefreshError(status int, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refreshStatus, f.refreshBody = status, body
 }
 
 func (f *fakeInstagram) setRefresh(status int, delay time.Duration) {

@@ -2,8 +2,12 @@ package gateway_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/credgate/credgate/gateway"
+	"github.com/credgate/credgate/vault"
 )
 
 // Another instance holds a live refresh lease: this one must not refresh
@@ -105,5 +109,43 @@ func TestRefreshOnceAcrossInstances(t *testing.T) {
 	}
 	if stored := h.store.account(testKey()); stored.AccessToken != testRefreshedToken {
 		t.Error("the refreshed token was not stored")
+	}
+}
+
+// A refresh answered with error 190 means the token is dead: the account
+// is marked, so the next call gets 401 with a consent URL at once.
+func TestRefreshRejectedMarksAccount(t *testing.T) {
+	h := newHarness(t)
+	h.seedAccount(t, testStoredToken, 50*day, 10*day)
+	h.instagram.setRefreshError(http.StatusBadRequest,
+		`{"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password.","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AbC"}}`)
+
+	rec := h.serve(request(http.MethodGet, "/me", "", ""))
+
+	decodeError(t, rec, http.StatusUnauthorized, gateway.CodeReauthorizationRequired)
+	if n := len(h.upstream.recorded()); n != 0 {
+		t.Errorf("upstream calls = %d, want 0 with a token the refresh showed dead", n)
+	}
+	stored := h.store.account(testKey())
+	if stored.Status != vault.StatusReauthorizationRequired {
+		t.Fatalf("status = %q, want %q", stored.Status, vault.StatusReauthorizationRequired)
+	}
+	if !strings.Contains(stored.StatusReason, "code 190") {
+		t.Errorf("status_reason %q does not name the error code", stored.StatusReason)
+	}
+	if stored.RefreshLeaseHolder != "" {
+		t.Errorf("the lease was not released")
+	}
+
+	rec = h.serve(request(http.MethodGet, "/me", "", ""))
+	reply := decodeError(t, rec, http.StatusUnauthorized, gateway.CodeReauthorizationRequired)
+	if reply.Error.AuthorizeURL == "" {
+		t.Error("the 401 reply has no authorize_url")
+	}
+	if n := len(h.upstream.recorded()); n != 0 {
+		t.Errorf("upstream calls after the mark = %d, want 0", n)
+	}
+	if n := len(h.instagram.refreshedTokens()); n != 1 {
+		t.Errorf("refresh requests = %d, want 1: a marked account is not refreshed again", n)
 	}
 }

@@ -42,6 +42,10 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 		if errors.Is(err, errRefreshInProgress) {
 			return account, nil
 		}
+		var providerErr *oauthflow.ProviderError
+		if errors.As(err, &providerErr) && providerErr.RequiresReauthorization(g.cfg.App.ReauthorizationErrorCodes) {
+			return nil, g.reauthorizationError(key, "the provider rejected the token when refreshing it")
+		}
 		if err != nil {
 			g.log.Error("token refresh failed",
 				append(accountLogFields(key), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)
@@ -112,6 +116,14 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 	next := leased
 	next.RefreshLeaseHolder = ""
 	next.RefreshLeaseUntil = time.Time{}
+	var providerErr *oauthflow.ProviderError
+	if errors.As(refreshErr, &providerErr) && providerErr.RequiresReauthorization(g.cfg.App.ReauthorizationErrorCodes) {
+		// the provider says the token is dead: calls get 401 with a
+		// consent URL at once, and sweeps stop retrying it
+		next.Status = vault.StatusReauthorizationRequired
+		next.StatusReason = fmt.Sprintf("refresh rejected: %s error code %d subcode %d: %s",
+			g.cfg.App.DisplayName, providerErr.Code, providerErr.Subcode, providerErr.Message)
+	}
 	if refreshErr == nil {
 		next.AccessToken = token.AccessToken
 		if token.TokenType != "" {
@@ -126,6 +138,8 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 		if err != nil {
 			// the lease ends by itself at RefreshLeaseUntil
 			g.log.Warn("releasing refresh lease failed", append(accountLogFields(key), zap.Error(err))...)
+		} else if next.Status == vault.StatusReauthorizationRequired {
+			g.log.Warn("account needs reauthorization", append(accountLogFields(key), zap.String("reason", next.StatusReason))...)
 		}
 		return nil, refreshErr
 	}
