@@ -112,7 +112,7 @@ func TestRefreshOnceAcrossInstances(t *testing.T) {
 	}
 }
 
-// A refresh answered with error 190 means the token is dead: the account
+// A refresh rejected with error 190 means the token is dead: the account
 // is marked, so the next call gets 401 with a consent URL at once.
 func TestRefreshRejectedMarksAccount(t *testing.T) {
 	h := newHarness(t)

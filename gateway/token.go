@@ -118,7 +118,7 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 	next.RefreshLeaseUntil = time.Time{}
 	var providerErr *oauthflow.ProviderError
 	if errors.As(refreshErr, &providerErr) && providerErr.RequiresReauthorization(g.cfg.App.ReauthorizationErrorCodes) {
-		// the provider says the token is dead: calls get 401 with a
+		// the provider reports the token dead: calls get 401 with a
 		// consent URL at once, and sweeps stop retrying it
 		next.Status = vault.StatusReauthorizationRequired
 		next.StatusReason = fmt.Sprintf("refresh rejected: %s error code %d subcode %d: %s",
