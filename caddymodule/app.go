@@ -68,10 +68,11 @@ type App struct {
 	// account then expires after 60 days.
 	DisableBackgroundRefresh bool `json:"disable_background_refresh,omitempty"`
 
-	store  gateway.CredentialStore
-	vault  *vault.Store
-	states *oauthflow.StateSigner
-	logger *zap.Logger
+	store   gateway.CredentialStore
+	vault   *vault.Store
+	states  *oauthflow.StateSigner
+	logger  *zap.Logger
+	metrics *metrics
 
 	handlers *gatewaySet
 	cancel   context.CancelFunc
@@ -204,6 +205,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.RefreshInterval = caddy.Duration(defaultRefreshInterval)
 	}
 	a.logger = ctx.Logger()
+	a.metrics, err = newMetrics(ctx.GetMetricsRegistry())
+	if err != nil {
+		return fmt.Errorf("credgate: registering metrics: %w", err)
+	}
 	a.handlers = &gatewaySet{gateways: make(map[*gateway.Gateway]bool)}
 	return nil
 }
@@ -234,6 +239,15 @@ func (a *App) Stop() error {
 	a.cancel()
 	<-a.done
 	return nil
+}
+
+// gatewayMetrics returns the metrics for the gateways, or nil before
+// Provision registered them.
+func (a *App) gatewayMetrics() gateway.Metrics {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics
 }
 
 // register adds a handler's gateway to the background refresh.
@@ -291,6 +305,7 @@ func (a *App) sweep(ctx context.Context) {
 			zap.Int("expired", result.Expired),
 			zap.Duration("duration", time.Since(start)),
 		}
+		a.metrics.sweepFinished(g.AppName(), result, err == nil)
 		if err != nil {
 			a.logger.Error("background token refresh sweep failed", append(fields, zap.Error(err))...)
 			continue

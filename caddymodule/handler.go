@@ -206,6 +206,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		OwnerSource:   describeSource(h.Owner),
 		AllowReturnTo: shared.AllowReturnTo,
 		StripHeaders:  placeholderHeaders(h.Tenant, h.Owner),
+		Metrics:       shared.gatewayMetrics(),
 		Logger:        ctx.Logger(),
 	})
 	if err != nil {

@@ -130,6 +130,7 @@ http://127.0.0.1:%[1]d {
 			}
 		}
 	}
+	metrics /metrics
 	handle /instagram/* {
 %[9]s
 		credgate instagram {

@@ -145,6 +145,23 @@ func TestTokenLifecycle(t *testing.T) {
 			t.Fatalf("status %d, want 200: %s", resp.status, resp.body)
 		}
 	})
+
+	t.Run("metrics count what happened", func(t *testing.T) {
+		resp := s.do("GET", strings.TrimSuffix(g.base, "/instagram")+"/metrics", nil, nil)
+		if resp.status != http.StatusOK {
+			t.Fatalf("GET /metrics: status %d", resp.status)
+		}
+		for _, line := range []string{
+			`credgate_token_refreshes_total{app="instagram",result="refreshed",trigger="call"} 1`,
+			`credgate_token_refreshes_total{app="instagram",result="failed",trigger="call"} 1`,
+			`credgate_account_links_total{app="instagram",result="linked"} 2`,
+			`credgate_reauthorizations_required_total{app="instagram",reason="api_error"} 1`,
+		} {
+			if !strings.Contains(string(resp.body), line) {
+				t.Errorf("metrics lack %s", line)
+			}
+		}
+	})
 }
 
 // checkAuthorizeURL checks that a re-authorize link is a ready consent URL

@@ -70,6 +70,10 @@ type Config struct {
 	// RefreshTimeout bounds one refresh call; default 30 s.
 	RefreshTimeout time.Duration
 
+	// Metrics receives counts of refreshes, links and reauthorization
+	// marks. Nil counts nothing.
+	Metrics Metrics
+
 	Logger *zap.Logger
 	Now    func() time.Time
 }
@@ -102,6 +106,9 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if g.now == nil {
 		g.now = time.Now
+	}
+	if g.cfg.Metrics == nil {
+		g.cfg.Metrics = noMetrics{}
 	}
 	if g.cfg.RefreshTimeout <= 0 {
 		g.cfg.RefreshTimeout = 30 * time.Second

@@ -95,6 +95,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	// the end user declined, or the provider failed; nothing to store
 	if providerError := query.Get("error"); providerError != "" {
 		g.log.Info("callback declined", zap.String("app", g.cfg.App.Name), zap.String("error", providerError), zap.String("error_reason", query.Get("error_reason")))
+		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "declined")
 		if providerError == "access_denied" {
 			renderPage(w, http.StatusForbidden, page{Title: "Linking cancelled", Message: fmt.Sprintf("Access to the %s account was declined, so nothing was linked. Start linking again from the application to grant access.", display)})
 			return
@@ -111,6 +112,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 			message = "The link request expired: it is valid for 10 minutes. Start linking again from the application."
 		}
 		g.log.Warn("callback rejected", zap.String("app", g.cfg.App.Name), zap.String("step", "state"), zap.Error(err))
+		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "invalid_state")
 		renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: message})
 		return
 	}
@@ -118,6 +120,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	fields := accountLogFields(key)
 	if claims.App != g.cfg.App.Name {
 		g.log.Warn("callback rejected", append(fields, zap.String("step", "state"), zap.String("reason", "state was issued for another app"))...)
+		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "invalid_state")
 		renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: fmt.Sprintf("The link request was made for another app, not %s. Start linking again from the application.", display)})
 		return
 	}
@@ -126,10 +129,12 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if err := g.cfg.Store.ConsumeState(r.Context(), claims.ID, claims.ExpiresAt.Time); err != nil {
 		if errors.Is(err, vault.ErrStateUsed) {
 			g.log.Warn("callback rejected", append(fields, zap.String("step", "state"), zap.String("reason", "state already used"))...)
+			g.cfg.Metrics.AccountLink(g.cfg.App.Name, "invalid_state")
 			renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: "This link request was already used. Start linking again from the application."})
 			return
 		}
 		g.log.Error("callback failed", append(fields, zap.String("step", "consume_state"), zap.Error(err))...)
+		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "failed")
 		renderPage(w, http.StatusServiceUnavailable, page{Title: "Linking failed", Message: "The credential store is unavailable. Try again in a minute."})
 		return
 	}
@@ -146,6 +151,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	account, step, err := g.link(linkCtx, key, code)
 	if err != nil {
 		g.log.Warn("callback failed", append(fields, zap.String("step", step), zap.Error(err))...)
+		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "failed")
 		status := http.StatusBadGateway
 		if errors.Is(err, vault.ErrUnavailable) {
 			status = http.StatusServiceUnavailable
@@ -154,6 +160,7 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.log.Info("account linked", append(fields, zap.String("user_id", account.UserID), zap.String("username", account.Username))...)
+	g.cfg.Metrics.AccountLink(g.cfg.App.Name, "linked")
 
 	if claims.ReturnTo != "" && g.returnToAllowed(claims.ReturnTo) {
 		w.Header().Set("Cache-Control", "no-store")

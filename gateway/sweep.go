@@ -77,7 +77,8 @@ func (g *Gateway) sweepAccount(ctx context.Context, key vault.Key, result *Sweep
 		result.Expired++
 	case oauthflow.RefreshDue:
 		_, err := g.refresh(ctx, key, account)
-		if errors.Is(err, errRefreshInProgress) {
+		g.cfg.Metrics.TokenRefresh(key.App, "sweep", g.refreshResult(err))
+		if isRefreshInProgress(err) {
 			return
 		}
 		if err != nil {

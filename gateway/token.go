@@ -39,11 +39,11 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 		return nil, g.reauthorizationError(key, fmt.Sprintf("the token expired at %s and can no longer be refreshed", account.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
 	case oauthflow.RefreshDue:
 		refreshed, err := g.refresh(ctx, key, account)
-		if errors.Is(err, errRefreshInProgress) {
+		g.cfg.Metrics.TokenRefresh(key.App, "call", g.refreshResult(err))
+		if isRefreshInProgress(err) {
 			return account, nil
 		}
-		var providerErr *oauthflow.ProviderError
-		if errors.As(err, &providerErr) && providerErr.RequiresReauthorization(g.cfg.App.ReauthorizationErrorCodes) {
+		if g.isReauthorizationError(err) {
 			return nil, g.reauthorizationError(key, "the provider rejected the token when refreshing it")
 		}
 		if err != nil {
@@ -117,7 +117,7 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 	next.RefreshLeaseHolder = ""
 	next.RefreshLeaseUntil = time.Time{}
 	var providerErr *oauthflow.ProviderError
-	if errors.As(refreshErr, &providerErr) && providerErr.RequiresReauthorization(g.cfg.App.ReauthorizationErrorCodes) {
+	if errors.As(refreshErr, &providerErr) && g.isReauthorizationError(refreshErr) {
 		// the provider reports the token dead: calls get 401 with a
 		// consent URL at once, and sweeps stop retrying it
 		next.Status = vault.StatusReauthorizationRequired
@@ -139,6 +139,7 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 			// the lease ends by itself at RefreshLeaseUntil
 			g.log.Warn("releasing refresh lease failed", append(accountLogFields(key), zap.Error(err))...)
 		} else if next.Status == vault.StatusReauthorizationRequired {
+			g.cfg.Metrics.AccountMarked(key.App, "refresh_rejected")
 			g.log.Warn("account needs reauthorization", append(accountLogFields(key), zap.String("reason", next.StatusReason))...)
 		}
 		return nil, refreshErr
@@ -159,6 +160,17 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 	}
 	g.log.Info("token refreshed", append(accountLogFields(key), zap.Time("expires_at", next.ExpiresAt))...)
 	return &next, nil
+}
+
+func isRefreshInProgress(err error) bool {
+	return errors.Is(err, errRefreshInProgress)
+}
+
+// isReauthorizationError reports whether err is a provider error meaning
+// the token is dead.
+func (g *Gateway) isReauthorizationError(err error) bool {
+	var providerErr *oauthflow.ProviderError
+	return errors.As(err, &providerErr) && providerErr.RequiresReauthorization(g.cfg.App.ReauthorizationErrorCodes)
 }
 
 // leaseMargin is added to the refresh timeout for the lease's length, so a
@@ -203,6 +215,7 @@ func (g *Gateway) markReauthorizationRequired(ctx context.Context, key vault.Key
 		g.log.Error("marking account for reauthorization failed", append(accountLogFields(key), zap.Error(err))...)
 		return
 	}
+	g.cfg.Metrics.AccountMarked(key.App, "api_error")
 	g.log.Warn("account needs reauthorization", append(accountLogFields(key), zap.String("reason", reason))...)
 }
 
