@@ -94,7 +94,8 @@ type VaultConfig struct {
 	Address string `json:"address,omitempty"`
 
 	// Token is the Vault token. It needs read, create and update on
-	// <mount>/data/<prefix>/* and list on <mount>/metadata/<prefix>/*.
+	// <mount>/data/<prefix>/*, and list and delete on
+	// <mount>/metadata/<prefix>/* (delete removes expired state markers).
 	// Prefer {env.VAULT_TOKEN} or {file.PATH} to a literal value.
 	Token string `json:"token,omitempty"`
 

@@ -205,7 +205,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		Accounts:      h.account,
 		OwnerSource:   describeSource(h.Owner),
 		AllowReturnTo: shared.AllowReturnTo,
-		StripHeaders:  placeholderHeaders(h.Tenant, h.Owner),
 		Metrics:       shared.gatewayMetrics(),
 		Logger:        ctx.Logger(),
 	})
@@ -386,18 +385,6 @@ func describeSource(placeholder string) string {
 		return "the " + m[1] + " request header"
 	}
 	return "the value of " + placeholder
-}
-
-// placeholderHeaders returns the request headers named by placeholders of
-// the form {http.request.header.NAME}.
-func placeholderHeaders(placeholders ...string) []string {
-	var names []string
-	for _, p := range placeholders {
-		if m := headerPlaceholder.FindStringSubmatch(p); m != nil {
-			names = append(names, m[1])
-		}
-	}
-	return names
 }
 
 func firstNonEmpty(values ...string) string {

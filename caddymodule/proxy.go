@@ -22,7 +22,8 @@ const (
 
 // newReverseProxy builds and provisions Caddy's reverse proxy for one API
 // base URL. The Host header is set to the API host, because the client's
-// Host names the gateway.
+// Host names the gateway, and the forwarding headers the proxy adds are
+// removed.
 func newReverseProxy(ctx caddy.Context, upstream *url.URL, responseHeaderTimeout time.Duration) (*reverseproxy.Handler, error) {
 	port := upstream.Port()
 	if port == "" {
@@ -54,6 +55,10 @@ func newReverseProxy(ctx caddy.Context, upstream *url.URL, responseHeaderTimeout
 		Headers: &headers.Handler{
 			Request: &headers.HeaderOps{
 				Set: http.Header{"Host": []string{upstream.Host}},
+
+				// the proxy adds these; they would tell the API the
+				// gateway's internal addresses and host names
+				Delete: []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Via"},
 			},
 		},
 	}

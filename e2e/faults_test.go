@@ -60,6 +60,36 @@ func TestUnreachableParts(t *testing.T) {
 		}
 	})
 
+	t.Run("only standard headers reach the API", func(t *testing.T) {
+		received := make(chan http.Header, 1)
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			received <- r.Header.Clone()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id":"1"}`))
+		}))
+		defer api.Close()
+
+		g := s.startGatewayWith(gatewayOptions{graphURL: api.URL})
+		s.link(s.startGateway(), "quentin")
+		token := s.recordStoredToken("quentin")
+		header := ownerHeader("quentin")
+		header["X-Internal-Api-Key"] = "internal-key-1"
+		header["Cookie"] = "session=abc"
+		if resp := s.do("GET", g.base+"/me", header, nil); resp.status != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.status, resp.body)
+		}
+
+		got := <-received
+		if got.Get("Authorization") != "Bearer "+token {
+			t.Errorf("the API did not receive the stored token as a Bearer credential")
+		}
+		for _, name := range []string{"X-Internal-Api-Key", "Cookie", "X-Linked-Account-Owner", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Via"} {
+			if got.Get(name) != "" {
+				t.Errorf("the API received the %s header", name)
+			}
+		}
+	})
+
 	t.Run("API down answers 502", func(t *testing.T) {
 		g := s.startGatewayWith(gatewayOptions{graphURL: deadAddr})
 		s.link(s.startGateway(), "olga")

@@ -573,12 +573,14 @@ func TestCallRejectsInvalidOwner(t *testing.T) {
 	}
 }
 
-// The headers that name the tenant and owner are for the gateway only, so
-// Instagram never learns the client's account ids.
+// Only a few standard headers reach the API: the headers that name the
+// tenant and owner, and any internal header, stay with the gateway.
 func TestRouteStripsAccountHeaders(t *testing.T) {
 	h := linkedHarness(t)
 	r := request(http.MethodGet, "/me", "", "")
 	r.Header.Set(tenantHeader, "default")
+	r.Header.Set("X-Internal-Api-Key", "internal-key-1")
+	r.Header.Set("User-Agent", "billing-service/1.0")
 
 	rec := h.serve(r)
 
@@ -586,6 +588,12 @@ func TestRouteStripsAccountHeaders(t *testing.T) {
 		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
 	}
 	call := h.upstream.onlyCall(t)
+	if call.Header.Get("X-Internal-Api-Key") != "" {
+		t.Error("an internal client header reached the upstream request")
+	}
+	if got := call.Header.Get("User-Agent"); got != "billing-service/1.0" {
+		t.Errorf("upstream User-Agent = %q, want the client's", got)
+	}
 	if call.Header.Get(ownerHeader) != "" {
 		t.Errorf("upstream request still has the %s header", ownerHeader)
 	}

@@ -63,10 +63,6 @@ type Config struct {
 	// AllowReturnTo lists URL prefixes the callback may redirect to.
 	AllowReturnTo []string
 
-	// StripHeaders are client request headers that must not reach the API,
-	// such as the header that names the owner.
-	StripHeaders []string
-
 	// RefreshTimeout bounds one refresh call; default 30 s.
 	RefreshTimeout time.Duration
 
@@ -88,6 +84,8 @@ type Gateway struct {
 
 	// instanceID names this gateway as the holder of refresh leases.
 	instanceID string
+
+	backoff refreshBackoff
 }
 
 // New checks cfg and builds a Gateway.

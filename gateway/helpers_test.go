@@ -715,7 +715,6 @@ func newHarness(t *testing.T) *harness {
 		},
 		OwnerSource:   "the " + ownerHeader + " request header",
 		AllowReturnTo: []string{testReturnPrefix},
-		StripHeaders:  []string{tenantHeader, ownerHeader},
 		Logger:        logger,
 		Now:           clock.Now,
 	}

@@ -44,7 +44,7 @@ func (g *Gateway) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	returnTo := query.Get("return_to")
 	if returnTo != "" && !g.returnToAllowed(returnTo) {
 		writeError(w, newError(http.StatusBadRequest, CodeReturnToNotAllowed,
-			"return_to %q does not start with any allow_return_to prefix of the gateway; add its prefix to allow_return_to or leave return_to out", returnTo))
+			"return_to %q is not at or below any allow_return_to prefix of the gateway (same scheme and host, a path at or under the prefix's path, no dot segments); add its prefix to allow_return_to or leave return_to out", returnTo))
 		return
 	}
 

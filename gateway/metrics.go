@@ -1,13 +1,15 @@
 package gateway
 
+import "errors"
+
 // Metrics receives counts of the gateway's token work, for monitoring: a
 // rising count of failed refreshes is the early sign of tokens about to
 // expire. A nil Config.Metrics counts nothing.
 type Metrics interface {
 	// TokenRefresh counts one refresh attempt. trigger is "call" or
-	// "sweep"; result is "refreshed", "failed", "rejected" (the provider
-	// reported the token dead) or "skipped" (another instance held the
-	// lease).
+	// "sweep". result is "refreshed" or "failed", "rejected" when the
+	// provider reported the token dead, "skipped" when another instance
+	// held the lease, and "backoff" while a recent failure is waited out.
 	TokenRefresh(app, trigger, result string)
 
 	// AccountLink counts one callback. result is "linked", "failed",
@@ -30,6 +32,8 @@ func (g *Gateway) refreshResult(err error) string {
 	switch {
 	case err == nil:
 		return "refreshed"
+	case errors.Is(err, errRefreshBackoff):
+		return "backoff"
 	case isRefreshInProgress(err):
 		return "skipped"
 	case g.isReauthorizationError(err):

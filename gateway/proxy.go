@@ -15,6 +15,18 @@ import (
 	"github.com/credgate/credgate/oauthflow"
 )
 
+// forwardedHeaders are the client request headers passed to the API, in
+// canonical form. All others, Authorization, Cookie and the headers that
+// name the account included, are dropped.
+var forwardedHeaders = []string{
+	"Accept",
+	"Accept-Encoding",
+	"Accept-Language",
+	"If-Modified-Since",
+	"If-None-Match",
+	"User-Agent",
+}
+
 // maxSniffBytes bounds how much of an upstream error reply is kept to look
 // for a dead-token error code. Graph error bodies are a few hundred bytes.
 const maxSniffBytes = 64 << 10
@@ -78,15 +90,15 @@ func (g *Gateway) prepareUpstream(r *http.Request, up *apps.UpstreamRequest, tok
 	out.URL.Fragment = ""
 	out.RequestURI = ""
 
-	header := out.Header
-	header.Del("Authorization")
-	header.Del("Proxy-Authorization")
-	header.Del("Cookie")
-	header.Del("Content-Length")
-	header.Del("Content-Type")
-	for _, name := range g.cfg.StripHeaders {
-		header.Del(name)
+	// only headers the API may need are forwarded: client headers can
+	// carry internal keys, cookies or ids that must not reach a third party
+	header := make(http.Header, len(forwardedHeaders)+2)
+	for _, name := range forwardedHeaders {
+		if values := r.Header.Values(name); len(values) > 0 {
+			header[name] = append([]string(nil), values...)
+		}
 	}
+	out.Header = header
 	credential := token
 	if scheme := g.cfg.App.Credential.Scheme; scheme != "" {
 		credential = scheme + " " + token

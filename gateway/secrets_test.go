@@ -32,6 +32,7 @@ func TestLogsContainNoSecrets(t *testing.T) {
 	h.clock.Advance(50 * day)
 	h.instagram.setRefresh(http.StatusInternalServerError, 0)
 	h.serve(request(http.MethodGet, "/me?access_token="+testClientToken, "", ""))
+	h.clock.Advance(2 * time.Minute) // past the wait after a failed refresh
 	h.instagram.setRefresh(0, 0)
 	h.serve(request(http.MethodGet, "/me", "", ""))
 

@@ -84,7 +84,7 @@ func (g *Gateway) sweepAccount(ctx context.Context, key vault.Key, result *Sweep
 		if err != nil {
 			result.Failed++
 			g.log.Error("background token refresh failed",
-				append(accountLogFields(key), zap.String("step", "refresh"), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)
+				append(accountLogFields(key), zap.String("step", "refresh"), zap.String("expires_at", formatTime(account.ExpiresAt)), zap.Error(err))...)
 			return
 		}
 		result.Refreshed++

@@ -36,7 +36,7 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 	now := g.now()
 	switch g.cfg.Refresh.Decide(now, account.IssuedAt, account.ExpiresAt) {
 	case oauthflow.Expired:
-		return nil, g.reauthorizationError(key, fmt.Sprintf("the token expired at %s and can no longer be refreshed", account.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
+		return nil, g.reauthorizationError(key, fmt.Sprintf("the token expired at %s and can no longer be refreshed", formatTime(account.ExpiresAt)))
 	case oauthflow.RefreshDue:
 		refreshed, err := g.refresh(ctx, key, account)
 		g.cfg.Metrics.TokenRefresh(key.App, "call", g.refreshResult(err))
@@ -48,7 +48,7 @@ func (g *Gateway) credential(ctx context.Context, key vault.Key) (*vault.Account
 		}
 		if err != nil {
 			g.log.Error("token refresh failed",
-				append(accountLogFields(key), zap.Time("expires_at", account.ExpiresAt), zap.Error(err))...)
+				append(accountLogFields(key), zap.String("expires_at", formatTime(account.ExpiresAt)), zap.Error(err))...)
 			return account, nil
 		}
 		if refreshed.Status == vault.StatusReauthorizationRequired {
@@ -85,6 +85,10 @@ func (g *Gateway) refresh(ctx context.Context, key vault.Key, seen *vault.Accoun
 }
 
 func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vault.Account) (*vault.Account, error) {
+	if until, waiting := g.backoff.waiting(key, g.now()); waiting {
+		return nil, fmt.Errorf("%w until %s", errRefreshBackoff, formatTime(until))
+	}
+
 	current, version, err := g.cfg.Store.Get(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("re-reading before refresh: %w", err)
@@ -111,6 +115,16 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 	}
 
 	token, refreshErr := g.cfg.Provider.RefreshToken(ctx, current.AccessToken)
+	if refreshErr != nil && !g.isReauthorizationError(refreshErr) {
+		g.backoff.failed(key, g.now())
+	} else {
+		g.backoff.reset(key)
+	}
+
+	// the writes get a time of their own, so that a refresh that used up
+	// the timeout still releases the lease
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseWriteTimeout)
+	defer cancel()
 
 	// store the new token and release the lease in one write
 	next := leased
@@ -158,13 +172,25 @@ func (g *Gateway) refreshWithLease(ctx context.Context, key vault.Key, seen *vau
 		// one stays valid until its own expiry, so a later try repeats it.
 		return nil, fmt.Errorf("storing the refreshed token: %w", err)
 	}
-	g.log.Info("token refreshed", append(accountLogFields(key), zap.Time("expires_at", next.ExpiresAt))...)
+	g.log.Info("token refreshed", append(accountLogFields(key), zap.String("expires_at", formatTime(next.ExpiresAt)))...)
 	return &next, nil
 }
 
+// isRefreshInProgress reports whether a refresh was not tried because
+// another instance holds the lease or a recent failure is waited out. The
+// current token stays in use in both cases.
 func isRefreshInProgress(err error) bool {
-	return errors.Is(err, errRefreshInProgress)
+	return errors.Is(err, errRefreshInProgress) || errors.Is(err, errRefreshBackoff)
 }
+
+// formatTime writes t as RFC 3339 in UTC, as the store and messages do.
+func formatTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+// errRefreshBackoff means a refresh of the account failed a short time
+// ago in this process, so it is not tried again yet.
+var errRefreshBackoff = errors.New("waiting after a failed refresh")
 
 // isReauthorizationError reports whether err is a provider error meaning
 // the token is dead.
@@ -174,8 +200,13 @@ func (g *Gateway) isReauthorizationError(err error) bool {
 }
 
 // leaseMargin is added to the refresh timeout for the lease's length, so a
-// lease never ends while its holder may still write.
+// lease never ends while its holder may still write. It is longer than
+// leaseWriteTimeout for that reason.
 const leaseMargin = 30 * time.Second
+
+// leaseWriteTimeout bounds the write that stores the new token and
+// releases the lease.
+const leaseWriteTimeout = 15 * time.Second
 
 // leasedByOther reports whether another instance holds a live lease.
 func (g *Gateway) leasedByOther(a *vault.Account, now time.Time) bool {
