@@ -427,6 +427,11 @@ func (s *memoryStore) List(ctx context.Context, app, tenant string) ([]string, e
 
 // Put writes an account with check-and-set, like vault.Store.Put.
 func (s *memoryStore) Put(ctx context.Context, key vault.Key, account *vault.Account, version int) (int, error) {
+	// like the Vault client, a spent context fails the write
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+
 	s.mu.Lock()
 	hook := s.beforeWrite
 	s.mu.Unlock()

@@ -149,3 +149,30 @@ func TestRefreshRejectedMarksAccount(t *testing.T) {
 		t.Errorf("refresh requests = %d, want 1: a marked account is not refreshed again", n)
 	}
 }
+
+// A refresh that runs out of time still releases its lease: the release
+// gets a time of its own rather than the spent refresh timeout.
+func TestRefreshTimeoutReleasesLease(t *testing.T) {
+	h := newHarness(t)
+	h.seedAccount(t, testStoredToken, 50*day, 10*day)
+	h.instagram.setRefresh(0, 300*time.Millisecond) // slower than the timeout
+	config := h.config
+	config.RefreshTimeout = 50 * time.Millisecond
+	g, err := gateway.New(config)
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+
+	rec := h.serveWith(g, request(http.MethodGet, "/me", "", ""))
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
+	}
+	stored := h.store.account(testKey())
+	if stored.RefreshLeaseHolder != "" || !stored.RefreshLeaseUntil.IsZero() {
+		t.Errorf("the lease was not released: holder %q until %s", stored.RefreshLeaseHolder, stored.RefreshLeaseUntil)
+	}
+	if n := len(h.logs.find(t, "releasing refresh lease failed")); n != 0 {
+		t.Errorf("the release failed %d times", n)
+	}
+}
