@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes bin/vault a working Vault binary. A vault already on PATH is linked;
-# otherwise Vault is built from the Go module proxy through the separate
+# Makes bin/vault a working Vault binary. A vault already on PATH is linked.
+# Otherwise Vault is built from the Go module proxy through the separate
 # module in tools/vault, which takes 6 to 10 minutes on 2 cores and about
 # 5 GB of memory. The result is reused until bin/ is removed.
 set -euo pipefail
