@@ -3,6 +3,8 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -42,6 +44,19 @@ var errPortTaken = errors.New("port already in use")
 // never skips these tests silently.
 func StartVault(t testing.TB) (addr, token string) {
 	t.Helper()
+	addr, token, _ = startVaultServer(t, false)
+	return addr, token
+}
+
+// StartVaultTLS is StartVault with the dev server on HTTPS (-dev-tls). The
+// server makes a CA of its own, whose PEM file path it returns as caFile.
+func StartVaultTLS(t testing.TB) (addr, token, caFile string) {
+	t.Helper()
+	return startVaultServer(t, true)
+}
+
+func startVaultServer(t testing.TB, useTLS bool) (addr, token, caFile string) {
+	t.Helper()
 
 	bin, err := VaultBinary()
 	if err != nil {
@@ -57,9 +72,9 @@ func StartVault(t testing.TB) (addr, token string) {
 	}
 
 	for attempt := 1; ; attempt++ {
-		addr, err = startVault(t, bin, token)
+		addr, caFile, err = startVault(t, bin, token, useTLS)
 		if err == nil {
-			return addr, token
+			return addr, token, caFile
 		}
 		if !errors.Is(err, errPortTaken) || attempt == maxStartAttempts {
 			t.Fatalf("start vault dev server (attempt %d of %d): %v", attempt, maxStartAttempts, err)
@@ -68,32 +83,39 @@ func StartVault(t testing.TB) (addr, token string) {
 	}
 }
 
-// startVault runs one dev server and waits until it is ready. On failure the
+// startVault runs one dev server and waits until it is ready. With useTLS it
+// serves HTTPS and caFile is the path of its CA certificate. On failure the
 // error contains the tail of the server's output.
-func startVault(t testing.TB, bin, token string) (string, error) {
+func startVault(t testing.TB, bin, token string, useTLS bool) (addr, caFile string, err error) {
 	port, err := vaultPort()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	addr := fmt.Sprintf("http://127.0.0.1:%d", port)
+	addr = fmt.Sprintf("http://127.0.0.1:%d", port)
 
 	// prepare a home folder and the output file
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {
-		return "", fmt.Errorf("create home folder: %w", err)
+		return "", "", fmt.Errorf("create home folder: %w", err)
 	}
 	logPath := filepath.Join(dir, "vault.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return "", fmt.Errorf("create vault output file: %w", err)
+		return "", "", fmt.Errorf("create vault output file: %w", err)
 	}
 
 	// start the server in its own process group, with a clean environment
-	cmd := exec.Command(bin, "server", "-dev",
+	args := []string{"server", "-dev",
 		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port),
 		"-dev-no-store-token",
-	)
+	}
+	if useTLS {
+		addr = fmt.Sprintf("https://127.0.0.1:%d", port)
+		caFile = filepath.Join(dir, "vault-ca.pem")
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+dir)
+	}
+	cmd := exec.Command(bin, args...)
 	// the root token goes through the environment, which ps does not show
 	cmd.Env = append(childEnv(home), "VAULT_DEV_ROOT_TOKEN_ID="+token)
 	cmd.Dir = dir
@@ -103,7 +125,7 @@ func startVault(t testing.TB, bin, token string) (string, error) {
 
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return "", fmt.Errorf("run %s: %w", bin, err)
+		return "", "", fmt.Errorf("run %s: %w", bin, err)
 	}
 
 	proc := &process{cmd: cmd, done: make(chan struct{})}
@@ -119,15 +141,15 @@ func startVault(t testing.TB, bin, token string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), vaultStartTimeout)
 	defer cancel()
 
-	if err := waitForVault(ctx, addr, token, proc); err != nil {
+	if err := waitForVault(ctx, addr, token, caFile, proc); err != nil {
 		stop()
 		tail := logTail(logPath, token)
 		if strings.Contains(tail, "address already in use") {
 			err = fmt.Errorf("%w: %w", errPortTaken, err)
 		}
-		return "", fmt.Errorf("vault at %s not ready: %w\n--- last lines of vault output ---\n%s", addr, err, tail)
+		return "", "", fmt.Errorf("vault at %s not ready: %w\n--- last lines of vault output ---\n%s", addr, err, tail)
 	}
-	return addr, nil
+	return addr, caFile, nil
 }
 
 // vaultPort returns a free port whose next port is free too, because a dev
@@ -199,14 +221,18 @@ func (p *process) exited() bool {
 
 // waitForVault polls the server until it is unsealed and active and the KV
 // version 2 engine at "secret/" responds.
-func waitForVault(ctx context.Context, addr, token string, proc *process) error {
-	client := &http.Client{Timeout: 2 * time.Second}
+func waitForVault(ctx context.Context, addr, token, caFile string, proc *process) error {
 	ticker := time.NewTicker(100 * time.Millisecond)
 	defer ticker.Stop()
 
 	lastErr := errors.New("no response yet")
 	for {
-		lastErr = probeVault(ctx, client, addr, token, lastErr)
+		client, err := probeClient(caFile)
+		if err != nil {
+			lastErr = err
+		} else {
+			lastErr = probeVault(ctx, client, addr, token, lastErr)
+		}
 		if lastErr == nil {
 			return nil
 		}
@@ -219,6 +245,26 @@ func waitForVault(ctx context.Context, addr, token string, proc *process) error 
 		case <-ticker.C:
 		}
 	}
+}
+
+// probeClient returns the HTTP client for readiness checks, trusting caFile
+// when it is set. A TLS dev server writes its CA file only once it starts,
+// so a missing file is an error to retry.
+func probeClient(caFile string) (*http.Client, error) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	if caFile == "" {
+		return client, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA file not written yet: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s has no certificate yet", caFile)
+	}
+	client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+	return client, nil
 }
 
 // probeVault runs the readiness checks once. It returns previous unchanged
