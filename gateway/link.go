@@ -112,16 +112,14 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 			message = "The link request expired: it is valid for 10 minutes. Start linking again from the application."
 		}
 		g.log.Warn("callback rejected", zap.String("app", g.cfg.App.Name), zap.String("step", "state"), zap.Error(err))
-		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "invalid_state")
-		renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: message})
+		g.failLink(w, http.StatusBadRequest, "invalid_state", message)
 		return
 	}
 	key := vault.Key{App: claims.App, Tenant: claims.Tenant, Owner: claims.Owner}
 	fields := accountLogFields(key)
 	if claims.App != g.cfg.App.Name {
 		g.log.Warn("callback rejected", append(fields, zap.String("step", "state"), zap.String("reason", "state was issued for another app"))...)
-		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "invalid_state")
-		renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: fmt.Sprintf("The link request was made for another app, not %s. Start linking again from the application.", display)})
+		g.failLink(w, http.StatusBadRequest, "invalid_state", fmt.Sprintf("The link request was made for another app, not %s. Start linking again from the application.", display))
 		return
 	}
 
@@ -129,19 +127,18 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if err := g.cfg.Store.ConsumeState(r.Context(), claims.ID, claims.ExpiresAt.Time); err != nil {
 		if errors.Is(err, vault.ErrStateUsed) {
 			g.log.Warn("callback rejected", append(fields, zap.String("step", "state"), zap.String("reason", "state already used"))...)
-			g.cfg.Metrics.AccountLink(g.cfg.App.Name, "invalid_state")
-			renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: "This link request was already used. Start linking again from the application."})
+			g.failLink(w, http.StatusBadRequest, "invalid_state", "This link request was already used. Start linking again from the application.")
 			return
 		}
 		g.log.Error("callback failed", append(fields, zap.String("step", "consume_state"), zap.Error(err))...)
-		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "failed")
-		renderPage(w, http.StatusServiceUnavailable, page{Title: "Linking failed", Message: "The credential store is unavailable. Try again in a minute."})
+		g.failLink(w, http.StatusServiceUnavailable, "failed", "The credential store is unavailable. Try again in a minute.")
 		return
 	}
 
 	code := query.Get("code")
 	if code == "" {
-		renderPage(w, http.StatusBadRequest, page{Title: "Linking failed", Message: "The callback has no code parameter. Start linking again from the application."})
+		g.log.Warn("callback rejected", append(fields, zap.String("step", "code"), zap.String("reason", "no code parameter"))...)
+		g.failLink(w, http.StatusBadRequest, "failed", "The callback has no code parameter. Start linking again from the application.")
 		return
 	}
 
@@ -151,12 +148,11 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 	account, step, err := g.link(linkCtx, key, code)
 	if err != nil {
 		g.log.Warn("callback failed", append(fields, zap.String("step", step), zap.Error(err))...)
-		g.cfg.Metrics.AccountLink(g.cfg.App.Name, "failed")
 		status := http.StatusBadGateway
 		if errors.Is(err, vault.ErrUnavailable) {
 			status = http.StatusServiceUnavailable
 		}
-		renderPage(w, status, page{Title: "Linking failed", Message: fmt.Sprintf("Nothing was linked: %s failed: %s. Start linking again from the application.", step, publicReason(err))})
+		g.failLink(w, status, "failed", fmt.Sprintf("Nothing was linked: %s failed: %s. Start linking again from the application.", step, publicReason(err)))
 		return
 	}
 	g.log.Info("account linked", append(fields, zap.String("user_id", account.UserID), zap.String("username", account.Username))...)
@@ -171,6 +167,13 @@ func (g *Gateway) serveCallback(w http.ResponseWriter, r *http.Request) {
 		Title:   "Account linked",
 		Message: fmt.Sprintf("The %s account @%s (user id %s) is now linked for %s.", display, account.Username, account.UserID, key.Owner),
 	})
+}
+
+// failLink counts a failed callback under result and shows the end user
+// the failure page with message.
+func (g *Gateway) failLink(w http.ResponseWriter, status int, result, message string) {
+	g.cfg.Metrics.AccountLink(g.cfg.App.Name, result)
+	renderPage(w, status, page{Title: "Linking failed", Message: message})
 }
 
 // link runs the token steps of the callback and stores the account. It

@@ -82,12 +82,16 @@ func (g *Gateway) call(w http.ResponseWriter, r *http.Request, fn *apps.Function
 // request with the function's method, path, query and body, its own
 // credentials removed and the account's token injected.
 func (g *Gateway) prepareUpstream(r *http.Request, up *apps.UpstreamRequest, token string) *http.Request {
-	out := r.Clone(r.Context())
+	// a shallow copy is enough: the URL and the header are replaced, not
+	// changed in place, so the client's request stays as it was
+	out := r.WithContext(r.Context())
+	target := *r.URL
+	target.Path = up.Path
+	target.RawPath = up.RawPath
+	target.RawQuery = up.RawQuery
+	target.Fragment = ""
+	out.URL = &target
 	out.Method = up.Method
-	out.URL.Path = up.Path
-	out.URL.RawPath = up.RawPath
-	out.URL.RawQuery = up.RawQuery
-	out.URL.Fragment = ""
 	out.RequestURI = ""
 
 	// only headers the API may need are forwarded: client headers can

@@ -155,7 +155,7 @@ func newRedactor(secrets ...string) *redactor {
 		forms = append(forms, secret, url.QueryEscape(secret), url.PathEscape(secret))
 	}
 
-	// longest first, so a secret that contains another is replaced whole
+	// sort by decreasing length, so a secret that contains another is replaced whole
 	slices.SortFunc(forms, func(a, b string) int {
 		if len(a) != len(b) {
 			return len(b) - len(a)
